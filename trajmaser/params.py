@@ -1,0 +1,160 @@
+"""Frozen parameter objects and the one place where units are converted.
+
+Conventions (SPEC §1): hbar = k_B = 1; fuel energies in units of the bath temperature Tb;
+cavity rates in rad/s and times in s.  Resonance makes Ω/Tb equal to the fuel's ``omega``,
+so a mean photon number n̄ converts to a field temperature Tf/Tb = omega / ln(1 + 1/n̄).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+FUEL_MODELS = ("star", "spin", "thermal", "state")
+PUMP_STATISTICS = ("regular", "poisson", "binomial")
+METHODS = ("auto", "fock", "general")
+INITIAL_KINDS = ("thermal", "vacuum", "fock", "coherent")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or physically impossible."""
+
+
+@dataclass(frozen=True)
+class FuelParams:
+    """How the pump atoms are prepared (SPEC §2).
+
+    ``model`` is ``"star"`` (spin-star with N outer spins-1/2), ``"spin"`` (central spin coupled
+    to one spin S = N/2), ``"thermal"`` (atoms thermal at ``Tq`` in units of Tb) or ``"state"``
+    (``pe`` and ``coherence`` = ⟨e|ρ0|g⟩ given directly).
+    """
+
+    model: str = "star"
+    N: int = 10
+    omega: float = 6.0
+    J: float = 0.8
+    lam: float = 1.0
+    Tb: float = 1.0
+    Tq: float | None = None
+    pe: float | None = None
+    coherence: tuple[float, float] = (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class InitialField:
+    """Initial cavity state: ``thermal`` (at Tb), ``vacuum``, ``fock`` (n = value) or
+    ``coherent`` (α = value, real)."""
+
+    kind: str = "thermal"
+    value: float = 0.0
+
+    @property
+    def is_diagonal(self) -> bool:
+        """True when the initial cavity density matrix is diagonal in the Fock basis."""
+        return self.kind != "coherent" or self.value == 0.0
+
+
+@dataclass(frozen=True)
+class Model:
+    """Everything the solvers need: atom state, cavity, pump.  Physical units.
+
+    Attributes
+    ----------
+    pe, coherence : float, complex
+        Atom state ρ0 = [[pe, coherence], [conj(coherence), 1 - pe]] in the {e, g} basis.
+    omega : float
+        Ω/Tb (= ω/Tb at resonance): converts n̄ to Tf/Tb.
+    g, gamma, kappa, tau, detuning : float
+        Coupling (rad/s), atomic decay (1/s), cavity loss (1/s), interaction time (s),
+        detuning ω − Ω (rad/s).
+    nbar_bath : float
+        Mean photon number of the cold bath (0 in the paper).
+    initial : InitialField
+        Cavity state at t = 0.
+    statistics, rate, p : str, float, float
+        Pump statistics, mean arrival rate r (1/s) and the binomial slot probability.
+    """
+
+    pe: float
+    omega: float
+    g: float
+    gamma: float
+    kappa: float
+    tau: float
+    rate: float
+    coherence: complex = 0j
+    detuning: float = 0.0
+    nbar_bath: float = 0.0
+    initial: InitialField = field(default_factory=InitialField)
+    statistics: str = "regular"
+    p: float = 1.0
+
+    @property
+    def nbar_initial(self) -> float:
+        """Mean photon number of the initial cavity state."""
+        return initial_nbar(self.initial, self.omega)
+
+    @property
+    def is_diagonal(self) -> bool:
+        """True when ρ0 and the initial field are diagonal and there is no detuning."""
+        return self.coherence == 0 and self.initial.is_diagonal
+
+    @property
+    def nex(self) -> float:
+        """Atoms per photon lifetime, r/κ (infinite when κ = 0)."""
+        return self.rate / self.kappa if self.kappa > 0 else math.inf
+
+    @property
+    def tq_over_tb(self) -> float:
+        """Atom temperature Tq/Tb = −omega / ln(pe/(1−pe)); inf at pe = 1/2, < 0 if inverted."""
+        return tq_from_pe(self.pe, self.omega)
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """Trajectory-run settings (``[run]`` table)."""
+
+    atoms: int = 2000
+    ntraj: int = 2000
+    samples: int = 50
+    burn_in: int = 1000
+    seed: int = 12345
+    method: str = "auto"
+    block_size: int = 1000
+    detector_efficiency: float = 1.0
+    nmax: int | None = None
+
+
+def initial_nbar(initial: InitialField, omega: float) -> float:
+    """Mean photon number of an initial field; thermal means thermal at Tb (n̄ = 1/(e^ω − 1))."""
+    if initial.kind == "thermal":
+        return 1.0 / math.expm1(omega)
+    if initial.kind == "vacuum":
+        return 0.0
+    if initial.kind == "fock":
+        return float(initial.value)
+    return float(initial.value) ** 2
+
+
+def tq_from_pe(pe: float, omega: float) -> float:
+    """Tq/Tb = −omega / ln(pe/(1−pe)).
+
+    Returns ``inf`` at pe = 1/2 and a negative number for pe > 1/2 (population inversion);
+    pe = 0 gives 0, pe = 1 gives −0.
+    """
+    if pe == 0.5:
+        return math.inf
+    if pe <= 0.0:
+        return 0.0
+    if pe >= 1.0:
+        return -0.0
+    return -omega / math.log(pe / (1.0 - pe))
+
+
+def tf_from_nbar(nbar, omega):
+    """Field temperature Tf/Tb = omega / ln(1 + 1/n̄) (array-friendly)."""
+    import numpy as np
+
+    nbar = np.asarray(nbar, dtype=float)
+    with np.errstate(divide="ignore"):
+        return omega / np.log1p(1.0 / nbar)

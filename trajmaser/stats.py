@@ -1,0 +1,281 @@
+"""Running sums over trajectories, mergeable results, and error propagation.
+
+Every record point keeps the sums of per-trajectory pairs (x, y) — for photon statistics the
+conditional ⟨n⟩ and ⟨n²⟩ of each trajectory's state — so means, variances and the covariance
+of the two means follow, and derived quantities (Mandel Q, g2(0), Tf/Tb, efficiency) get
+delta-method standard errors.  Sums add exactly, so results of blocks merge with ``+``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+_SUMS = ("count", "sx", "sy", "sxx", "syy", "sxy")
+
+
+@dataclass
+class Moments:
+    """Sums of independent per-trajectory pairs (x, y) at ``P`` record points.
+
+    Attributes
+    ----------
+    count, sx, sy, sxx, syy, sxy : ndarray, shape (P,)
+        Number of pairs and the sums of x, y, x², y², x·y.
+    hist : ndarray, shape (P, L)
+        Summed photon-number probabilities of the conditional states; ``L`` grows on demand.
+    """
+
+    count: np.ndarray
+    sx: np.ndarray
+    sy: np.ndarray
+    sxx: np.ndarray
+    syy: np.ndarray
+    sxy: np.ndarray
+    hist: np.ndarray
+
+    @classmethod
+    def zeros(cls, points: int, levels: int = 1) -> Moments:
+        """Empty sums for ``points`` record points and ``levels`` histogram bins."""
+        z = [np.zeros(points) for _ in _SUMS]
+        return cls(*z, hist=np.zeros((points, levels)))
+
+    @property
+    def points(self) -> int:
+        """Number of record points."""
+        return self.count.shape[0]
+
+    def add(self, j: int, x: np.ndarray, y: np.ndarray) -> None:
+        """Add the pairs ``(x[i], y[i])`` of several trajectories at record point ``j``."""
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        self.count[j] += x.size
+        self.sx[j] += x.sum()
+        self.sy[j] += y.sum()
+        self.sxx[j] += (x * x).sum()
+        self.syy[j] += (y * y).sum()
+        self.sxy[j] += (x * y).sum()
+
+    def add_hist(self, j: int, n: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """Add probability ``weights`` (default 1) at photon numbers ``n`` to point ``j``."""
+        n = np.asarray(n, dtype=np.int64)
+        if n.size == 0:
+            return
+        counts = np.bincount(n, weights=weights)
+        self._grow(counts.size)
+        self.hist[j, : counts.size] += counts
+
+    def add_hist_dense(self, j: int, probs: np.ndarray) -> None:
+        """Add photon-number distributions ``probs`` (shape (B, L)) summed over B at ``j``."""
+        total = np.asarray(probs, dtype=float).reshape(-1, np.shape(probs)[-1]).sum(axis=0)
+        self._grow(total.size)
+        self.hist[j, : total.size] += total
+
+    def add_fock_mixture(self, j: int, n: np.ndarray, w_up: np.ndarray) -> None:
+        """Add states that hold ``n`` photons with probability 1 − w_up and n + 1 with w_up.
+
+        This is the cavity of a Fock-path trajectory (a Fock state between atoms, a
+        two-level mixture during an interaction); pass ``w_up = 0`` for Fock states.
+        """
+        n = np.asarray(n, dtype=float)
+        w = np.asarray(w_up, dtype=float)
+        self.add(j, n + w, n * n + w * (2.0 * n + 1.0))
+        ni = n.astype(np.int64)
+        self.add_hist(j, ni, 1.0 - w)
+        self.add_hist(j, ni + 1, w)
+
+    def _grow(self, levels: int) -> None:
+        if levels > self.hist.shape[1]:
+            pad = levels - self.hist.shape[1]
+            self.hist = np.pad(self.hist, ((0, 0), (0, pad)))
+
+    def __add__(self, other: Moments) -> Moments:
+        if self.points != other.points:
+            raise ValueError(f"cannot merge {self.points} with {other.points} record points")
+        levels = max(self.hist.shape[1], other.hist.shape[1])
+        h = np.zeros((self.points, levels))
+        h[:, : self.hist.shape[1]] += self.hist
+        h[:, : other.hist.shape[1]] += other.hist
+        return Moments(*(getattr(self, k) + getattr(other, k) for k in _SUMS), hist=h)
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """Flat ``{prefix_name: array}`` mapping for file storage."""
+        out = {f"{prefix}_{k}": getattr(self, k) for k in _SUMS}
+        out[f"{prefix}_hist"] = self.hist
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, prefix: str) -> Moments:
+        """Inverse of :meth:`to_arrays`."""
+        return cls(
+            *(np.asarray(arrays[f"{prefix}_{k}"], dtype=float) for k in _SUMS),
+            hist=np.asarray(arrays[f"{prefix}_hist"], dtype=float),
+        )
+
+    def mean_cov(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Means of x and y and the variances / covariance of those means (per point)."""
+        n = self.count
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mx, my = self.sx / n, self.sy / n
+            dof = n * (n - 1.0)
+            vx = (self.sxx - n * mx * mx) / dof
+            vy = (self.syy - n * my * my) / dof
+            cxy = (self.sxy - n * mx * my) / dof
+        return mx, my, np.maximum(vx, 0.0), np.maximum(vy, 0.0), cxy
+
+    def photon_estimates(self, omega: float) -> dict[str, np.ndarray]:
+        """Photon statistics with standard errors, from x = ⟨n⟩ and y = ⟨n²⟩ per trajectory.
+
+        Returns n_mean, n_mean_err, n_var, mandel_q, mandel_q_err, g2, g2_err, Tf_over_Tb,
+        Tf_over_Tb_err, efficiency, efficiency_err (arrays over record points).
+        Derived errors use the delta method with the covariance of the two means.
+        """
+        m, s, vm, vs, c = self.mean_cov()
+
+        def err(dm, ds):
+            return np.sqrt(np.maximum(dm * dm * vm + ds * ds * vs + 2.0 * dm * ds * c, 0.0))
+
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var = s - m * m
+            q = s / m - m - 1.0
+            g2 = (s - m) / (m * m)
+            log1 = np.log1p(1.0 / m)
+            tf = omega / log1
+            dtf = omega / (log1 * log1) / (m * (m + 1.0))
+            eff = 1.0 - log1 / omega
+            deff = 1.0 / (omega * m * (m + 1.0))
+            return {
+                "n_mean": m,
+                "n_mean_err": np.sqrt(vm),
+                "n_var": var,
+                "mandel_q": q,
+                "mandel_q_err": err(-s / (m * m) - 1.0, 1.0 / m),
+                "g2": g2,
+                "g2_err": err((-1.0 * m * m - 2.0 * m * (s - m)) / m**4, 1.0 / (m * m)),
+                "Tf_over_Tb": tf,
+                "Tf_over_Tb_err": np.abs(dtf) * np.sqrt(vm),
+                "efficiency": eff,
+                "efficiency_err": np.abs(deff) * np.sqrt(vm),
+            }
+
+    def ratio_estimate(self) -> tuple[np.ndarray, np.ndarray]:
+        """Ratio Σx/Σy with its delta-method standard error (e.g. clicks excited / detected)."""
+        mx, my, vx, vy, c = self.mean_cov()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = mx / my
+            e = np.sqrt(np.maximum(vx / my**2 + r * r * vy / my**2 - 2 * r * c / my**2, 0.0))
+        return r, e
+
+
+@dataclass
+class Result:
+    """Mergeable outcome of a set of trajectories.
+
+    Attributes
+    ----------
+    times : ndarray
+        Sample times (s).
+    arrival_index : ndarray of int
+        Atom indices whose arrival records are kept.
+    omega : float
+        Ω/Tb, converts n̄ to Tf/Tb.
+    time, arrival : Moments
+        Conditional ⟨n⟩, ⟨n²⟩ and photon histograms at the sample times / just before atoms.
+    steady_time, steady_arrival : Moments
+        One point: each trajectory's own steady-state averages (one batch per trajectory).
+    clicks : Moments
+        One point: per trajectory x = detected atoms found excited, y = detected atoms, over
+        the steady window.
+    ntraj, passages : int
+        Trajectories and atom passages summed in.
+    """
+
+    times: np.ndarray
+    arrival_index: np.ndarray
+    omega: float
+    time: Moments
+    arrival: Moments
+    steady_time: Moments
+    steady_arrival: Moments
+    clicks: Moments
+    ntraj: int = 0
+    passages: int = 0
+
+    @classmethod
+    def empty(cls, times: np.ndarray, arrival_index: np.ndarray, omega: float) -> Result:
+        """A result with no trajectories yet."""
+        s = len(times)
+        return cls(
+            times=np.asarray(times, dtype=float),
+            arrival_index=np.asarray(arrival_index, dtype=np.int64),
+            omega=float(omega),
+            time=Moments.zeros(s),
+            arrival=Moments.zeros(s),
+            steady_time=Moments.zeros(1),
+            steady_arrival=Moments.zeros(1),
+            clicks=Moments.zeros(1),
+        )
+
+    def __add__(self, other: Result) -> Result:
+        if not (
+            np.array_equal(self.times, other.times)
+            and np.array_equal(self.arrival_index, other.arrival_index)
+            and self.omega == other.omega
+        ):
+            raise ValueError("cannot merge results with different record grids")
+        return Result(
+            times=self.times,
+            arrival_index=self.arrival_index,
+            omega=self.omega,
+            ntraj=self.ntraj + other.ntraj,
+            passages=self.passages + other.passages,
+            **{k: getattr(self, k) + getattr(other, k) for k in _MOMENTS},
+        )
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Flat mapping of numpy arrays (for ``.npz`` files)."""
+        out = {
+            "times": self.times,
+            "arrival_index": self.arrival_index,
+            "omega": np.array(self.omega),
+            "ntraj": np.array(self.ntraj),
+            "passages": np.array(self.passages),
+        }
+        for k in _MOMENTS:
+            out.update(getattr(self, k).to_arrays(k))
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: dict) -> Result:
+        """Inverse of :meth:`to_arrays`."""
+        return cls(
+            times=np.asarray(arrays["times"], dtype=float),
+            arrival_index=np.asarray(arrays["arrival_index"], dtype=np.int64),
+            omega=float(arrays["omega"]),
+            ntraj=int(arrays["ntraj"]),
+            passages=int(arrays["passages"]),
+            **{k: Moments.from_arrays(arrays, k) for k in _MOMENTS},
+        )
+
+    def summary(self) -> dict:
+        """Steady-state summary in the SPEC §7 layout (plain floats)."""
+
+        def block(m: Moments) -> dict:
+            est = m.photon_estimates(self.omega)
+            return {k: float(v[0]) for k, v in est.items()}
+
+        p_e, p_e_err = self.clicks.ratio_estimate()
+        return {
+            "ntraj": int(self.ntraj),
+            "passages": int(self.passages),
+            "steady": {"arrival": block(self.steady_arrival), "time": block(self.steady_time)},
+            "clicks": {
+                "p_e": float(p_e[0]),
+                "p_e_err": float(p_e_err[0]),
+                "detected": float(self.clicks.sy[0]),
+            },
+        }
+
+
+_MOMENTS = tuple(f.name for f in fields(Result) if f.type in ("Moments", Moments))
