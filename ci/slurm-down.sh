@@ -10,7 +10,8 @@ stop_pidfile() {
     local name="$1" pidfile="$2" pid
     [ -f "$pidfile" ] || return 0
     pid="$(cat "$pidfile")"
-    if kill -0 "$pid" 2>/dev/null; then
+    # only a live process that is the daemon (pid files outlive reboots; pids get reused)
+    if kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]; then
         log "stopping $name (pid $pid)"
         kill -TERM "$pid" 2>/dev/null || true
         for _ in $(seq 1 40); do

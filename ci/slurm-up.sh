@@ -117,17 +117,23 @@ fi
 rm -f "$NEW_CONF"
 
 # ---------------------------------------------------------------- daemons
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# a pid file counts only if its process is alive and is the daemon (pids get reused)
+alive() {
+    local pid
+    [ -f "$1" ] || return 1
+    pid="$(cat "$1")"
+    kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]
+}
 
-if [ "$CONF_CHANGED" = 1 ] && alive /run/slurmctld.pid; then
+if [ "$CONF_CHANGED" = 1 ] && alive /run/slurmctld.pid slurmctld; then
     log "configuration changed: restarting daemons"
     bash "$(dirname "$0")/slurm-down.sh" || true
 fi
-if ! alive /run/slurmctld.pid; then
+if ! alive /run/slurmctld.pid slurmctld; then
     log "starting slurmctld"
     /usr/sbin/slurmctld -f "$CONF" || die "slurmctld failed to start"
 fi
-if ! alive /run/slurmd.pid; then
+if ! alive /run/slurmd.pid slurmd; then
     log "starting slurmd"
     /usr/sbin/slurmd -f "$CONF" || die "slurmd failed to start"
 fi

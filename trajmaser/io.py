@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,14 +31,16 @@ FORMAT_VERSION = 1
 #: Metadata keys that depend on when the run happened, not on what it computed.
 TIMING_KEYS = frozenset({"started", "finished", "wall_time_s"})
 #: Metadata keys that describe how and where a run was executed (ignored by default when
-#: comparing two result files): timing, host, number of ranks, resume history.
-EXECUTION_KEYS = TIMING_KEYS | {"hostname", "ranks", "resumed_blocks", "checkpoint"}
+#: comparing two result files): timing, host, ranks, resume history, command line.
+EXECUTION_KEYS = TIMING_KEYS | {"hostname", "ranks", "resumed_blocks", "checkpoint", "argv"}
 
 __all__ = [
     "EXECUTION_KEYS",
     "TIMING_KEYS",
+    "check_writable",
     "checkpoint_path",
     "compare_results",
+    "jsonable",
     "load_result",
     "now_iso",
     "run_metadata",
@@ -105,7 +108,7 @@ def run_metadata(
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "config": _jsonable(config) if config is not None else None,
+        "config": jsonable(config) if config is not None else None,
         "seed": seed,
         "ntraj": ntraj,
         "block_size": block_size,
@@ -113,7 +116,7 @@ def run_metadata(
         "hostname": socket.gethostname(),
         "argv": list(sys.argv),
     }
-    meta.update(_jsonable(extra))
+    meta.update(jsonable(extra))
     return meta
 
 
@@ -153,15 +156,7 @@ def save_result(
         A reserved or object-dtype array.
     """
     path = Path(path)
-    if path.exists() and not force:
-        raise FileExistsError(
-            f"{path} already exists; refusing to overwrite it (pass --force to replace it)"
-        )
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.exists():
-        raise FileNotFoundError(f"cannot write {path}: directory {directory} does not exist")
-    if not directory.is_dir():
-        raise NotADirectoryError(f"cannot write {path}: {directory} is not a directory")
+    check_writable(path, force=force)
     payload = {}
     for name, value in arrays.items():
         if name == META_KEY:
@@ -170,15 +165,9 @@ def save_result(
         if arr.dtype == object:
             raise ValueError(f"array {name!r} has dtype object; only numeric/str arrays allowed")
         payload[name] = arr
-    payload[META_KEY] = np.array(json.dumps(_jsonable(meta), sort_keys=True))
+    payload[META_KEY] = np.array(json.dumps(jsonable(meta), sort_keys=True))
 
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise PermissionError(
-            exc.errno,
-            f"cannot write {path}: directory {directory} is not writable ({exc.strerror})",
-        ) from exc
+    fd, tmp = _mkstemp(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, **payload)
@@ -193,6 +182,42 @@ def save_result(
             pass
         raise
     return path
+
+
+def check_writable(path: str | os.PathLike, *, force: bool = False) -> None:
+    """Raise the error `save_result` would raise for ``path``, before any work is done.
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and ``force`` is false (the message names ``--force``).
+    FileNotFoundError, NotADirectoryError, PermissionError
+        The directory of ``path`` is missing, not a directory or not writable (probed by
+        creating and deleting a temporary file).
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise FileExistsError(
+            f"{path} already exists; refusing to overwrite it (pass --force to replace it)"
+        )
+    directory = path.parent
+    if not directory.exists():
+        raise FileNotFoundError(f"cannot write {path}: directory {directory} does not exist")
+    if not directory.is_dir():
+        raise NotADirectoryError(f"cannot write {path}: {directory} is not a directory")
+    fd, probe = _mkstemp(path)
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _mkstemp(path: Path) -> tuple[int, str]:
+    try:
+        return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise PermissionError(
+            exc.errno,
+            f"cannot write {path}: directory {path.parent} is not writable ({exc.strerror})",
+        ) from exc
 
 
 def load_result(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
@@ -270,16 +295,16 @@ def compare_results(
 _MISSING = object()
 
 
-def _jsonable(obj):
+def jsonable(obj: Any) -> Any:
     """Convert numpy scalars/arrays, tuples, paths and datetimes into JSON-ready values."""
     if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
+        return jsonable(obj.tolist())
     if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
+        return jsonable(obj.item())
     if isinstance(obj, float) and not math.isfinite(obj):
         return repr(obj)  # "inf", "-inf", "nan": keep the file strict JSON
     if isinstance(obj, complex):
