@@ -96,7 +96,7 @@ class Model:
 
     @property
     def is_diagonal(self) -> bool:
-        """True when ρ0 and the initial field are diagonal and there is no detuning."""
+        """True when ρ0 and the initial field are diagonal (detuning keeps them diagonal)."""
         return self.coherence == 0 and self.initial.is_diagonal
 
     @property

@@ -1,0 +1,129 @@
+"""simulate / simulate_block: seeds, block merging, histogram retry, method dispatch."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from trajmaser.params import InitialField, Model, RunParams
+from trajmaser.stats import Result
+from trajmaser.trajectories import nblocks, resolve_method, simulate, simulate_block
+
+MODEL = Model(
+    pe=0.45,
+    omega=0.8,
+    g=1.1,
+    gamma=0.4,
+    kappa=0.3,
+    tau=1.0,
+    rate=0.5,
+    statistics="poisson",
+    nbar_bath=0.2,
+)
+RUN = RunParams(atoms=60, ntraj=70, samples=6, burn_in=20, seed=99, block_size=20)
+
+
+def _arrays_equal(a: Result, b: Result) -> bool:
+    x, y = a.to_arrays(), b.to_arrays()
+    return x.keys() == y.keys() and all(np.array_equal(x[k], y[k]) for k in x)
+
+
+def test_same_seed_gives_identical_arrays_and_other_seed_differs():
+    a, b = simulate(MODEL, RUN), simulate(MODEL, RUN)
+    assert _arrays_equal(a, b)
+    c = simulate(MODEL, dataclasses.replace(RUN, seed=100))
+    assert not np.array_equal(a.time.sx, c.time.sx)
+
+
+def test_blocks_merge_to_the_whole_in_any_grouping():
+    whole = simulate(MODEL, RUN)
+    assert nblocks(RUN) == 4 and whole.ntraj == RUN.ntraj
+    parts = [simulate_block(MODEL, RUN, b) for b in range(nblocks(RUN))]
+    assert [p.ntraj for p in parts] == [20, 20, 20, 10]
+    assert _arrays_equal(((parts[0] + parts[1]) + parts[2]) + parts[3], whole)
+    # another grouping of the same blocks: equal up to floating-point reassociation
+    other = (parts[0] + parts[1]) + (parts[2] + parts[3])
+    x, y = other.to_arrays(), whole.to_arrays()
+    assert all(np.allclose(x[k], y[k], rtol=1e-13, atol=0) for k in x)
+    # any map with the builtin signature works (e.g. an MPI map returning results in order)
+    assert _arrays_equal(simulate(MODEL, RUN, map=lambda f, it: [f(i) for i in it]), whole)
+
+
+def test_histogram_overflow_retries_with_the_same_trajectories():
+    ref = simulate_block(MODEL, RUN, 1)
+    small = simulate_block(MODEL, RUN, 1, levels=1)
+    for name in ("time", "arrival", "steady_time", "steady_arrival", "clicks"):
+        m_ref, m_small = getattr(ref, name), getattr(small, name)
+        for key in ("count", "sx", "sy", "sxx", "syy", "sxy"):
+            assert np.array_equal(getattr(m_ref, key), getattr(m_small, key))
+        width = max(m_ref.hist.shape[1], m_small.hist.shape[1])
+        pad = [np.pad(h, ((0, 0), (0, width - h.shape[1]))) for h in (m_ref.hist, m_small.hist)]
+        assert np.allclose(pad[0], pad[1], rtol=0, atol=1e-12)
+    assert small.time.hist.shape[1] > 1
+    # histograms are normalised: each record's bins sum to its trajectory count
+    assert np.allclose(small.time.hist.sum(axis=1), small.time.count)
+    assert np.allclose(small.arrival.hist.sum(axis=1), small.arrival.count)
+
+
+def test_fock_initial_state_is_recorded_exactly():
+    model = dataclasses.replace(MODEL, initial=InitialField("fock", 3))
+    res = simulate_block(model, RUN, 0)
+    assert res.arrival_index[0] == 0
+    assert res.arrival.sx[0] == 3 * 20 and res.arrival.sy[0] == 9 * 20
+    assert res.arrival.hist[0, 3] == 20
+
+
+def test_detector_efficiency_thins_clicks_binomially():
+    run = dataclasses.replace(RUN, detector_efficiency=0.3, ntraj=40, block_size=40)
+    res = simulate(MODEL, run)
+    atoms = run.ntraj * (run.atoms - run.burn_in)
+    detected = res.clicks.sy[0]
+    assert abs(detected - 0.3 * atoms) < 4 * np.sqrt(atoms * 0.3 * 0.7)
+    assert res.passages >= run.ntraj * run.atoms
+
+
+def test_method_dispatch_and_errors():
+    coherent = dataclasses.replace(MODEL, coherence=0.1 + 0j)
+    assert resolve_method(MODEL, RUN) == "fock"
+    assert resolve_method(coherent, RUN) == "general"
+    with pytest.raises(ValueError, match="method 'fock' needs a diagonal"):
+        simulate_block(coherent, dataclasses.replace(RUN, method="fock"), 0)
+    with pytest.raises(ValueError, match="unknown method"):
+        resolve_method(MODEL, dataclasses.replace(RUN, method="euler"))
+    with pytest.raises(ValueError, match="out of range"):
+        simulate_block(MODEL, RUN, 4)
+    with pytest.raises(ValueError, match="overlap"):
+        simulate_block(dataclasses.replace(MODEL, rate=1.5), RUN, 0)
+
+
+# ---------------------------------------------------------------- compare
+def test_compare_agrees_with_its_own_model_and_rejects_another():
+    from trajmaser.compare import compare_result
+
+    model = dataclasses.replace(MODEL, statistics="regular")
+    run = dataclasses.replace(RUN, ntraj=400, block_size=200, atoms=80, burn_in=40)
+    res = simulate(model, run)
+    good = compare_result(res, model, run)
+    assert good["ok"], good
+    assert set(good["series"]) == {"time", "arrival"}
+    wrong = compare_result(res, dataclasses.replace(model, pe=0.3), run)
+    assert not wrong["ok"]
+
+
+def test_z_series_and_reference_checks(tmp_path):
+    from trajmaser.compare import check_reference_times, load_reference, z_series
+
+    s = z_series([1.0, 2.0, 3.0], [0.5, 0.0, 1.0], [0.0, 2.0, 3.0])
+    assert s["z"] == [2.0, None, 0.0] and s["dof"] == 2 and s["chi2"] == 4.0
+    assert z_series([1.0], [0.0], [0.5])["p_value"] == 0.0
+    bad = tmp_path / "ref.csv"
+    bad.write_text("t,mean\n1,2\n")
+    with pytest.raises(ValueError, match="header must be 'time,n_mean"):
+        load_reference(bad)
+    good = tmp_path / "ok.csv"
+    good.write_text("time,n_mean\n1.0,0.5\n2.0,0.6\n")
+    ref = load_reference(good)
+    assert ref["n_var"] is None and np.array_equal(ref["n_mean"], [0.5, 0.6])
+    check_reference_times(ref["time"], np.array([1.0, 2.0 * (1 + 1e-12)]))
+    with pytest.raises(ValueError, match="--print-times"):
+        check_reference_times(ref["time"], np.array([1.0, 2.1]))

@@ -1,0 +1,200 @@
+"""Quantum-trajectory driver: blocks of trajectories with fixed seeds, summed in block order.
+
+Block b holds trajectories [b·block_size, min((b+1)·block_size, ntraj)) and draws from
+``np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(b,)))``, so the sum of the
+block results in block order does not depend on how blocks are distributed over processes.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import operator
+from collections.abc import Callable
+
+import numpy as np
+
+from .kernels import INIT_FOCK, INIT_THERMAL, fock_tables, run_fock
+from .params import Model, RunParams
+from .pump import slot_length, statistics_code, validate_pump
+from .records import RawAccumulators, RecordPlan, record_plan, to_result
+from .stats import Result
+
+DEFAULT_LEVELS = 32
+_MAX_LEVELS = 1 << 20
+
+
+def nblocks(run: RunParams) -> int:
+    """Number of trajectory blocks of a run, ceil(ntraj / block_size)."""
+    if run.ntraj < 1 or run.block_size < 1:
+        raise ValueError(f"need ntraj >= 1 and block_size >= 1, got {run.ntraj}, {run.block_size}")
+    return math.ceil(run.ntraj / run.block_size)
+
+
+def block_rng(run: RunParams, block: int) -> np.random.Generator:
+    """The random generator of block ``block`` (spawned from the run's root seed)."""
+    return np.random.default_rng(np.random.SeedSequence(run.seed, spawn_key=(block,)))
+
+
+def resolve_method(model: Model, run: RunParams) -> str:
+    """The kernel a run uses: ``fock`` or ``general`` (``auto`` = fock when diagonal).
+
+    Raises
+    ------
+    ValueError
+        If ``fock`` is requested for a model with atomic coherence or a coherent field.
+    """
+    if run.method == "auto":
+        return "fock" if model.is_diagonal else "general"
+    if run.method == "fock":
+        if not model.is_diagonal:
+            raise ValueError(
+                "method 'fock' needs a diagonal atom state (coherence = 0) and a diagonal "
+                "initial cavity (thermal, vacuum or fock:N); use method 'general' or 'auto'"
+            )
+        return "fock"
+    if run.method == "general":
+        return "general"
+    raise ValueError(f"unknown method {run.method!r}; allowed: auto, fock, general")
+
+
+def simulate_block(
+    model: Model, run: RunParams, block: int, *, levels: int | None = None
+) -> Result:
+    """Run trajectory block ``block`` of ``run`` and return its mergeable result.
+
+    Parameters
+    ----------
+    model : Model
+        Physics (atoms, cavity, pump).
+    run : RunParams
+        Run settings; ``seed`` and ``block_size`` fix the random streams.
+    block : int
+        Block index in [0, nblocks(run)).
+    levels : int, optional
+        Initial number of photon-number histogram bins; if a trajectory meets more photons
+        the block is rerun (same seed, so the same trajectories) with enough bins.
+
+    Returns
+    -------
+    Result
+        Sums over the block's trajectories.
+    """
+    nb = nblocks(run)
+    if not 0 <= block < nb:
+        raise ValueError(f"block {block} out of range: this run has blocks 0..{nb - 1}")
+    ntraj = min(run.block_size, run.ntraj - block * run.block_size)
+    method = resolve_method(model, run)
+    validate_pump(model.statistics, model.rate, model.tau, model.p)
+    plan = record_plan(model, run)
+    levels = DEFAULT_LEVELS if levels is None else int(levels)
+    if levels < 1:
+        raise ValueError(f"levels must be >= 1, got {levels}")
+    while True:
+        rng = block_rng(run, block)
+        if method == "fock":
+            raw, maxn = _fock_block(model, run, ntraj, rng, plan, levels)
+        else:
+            from .kernels_general import run_general_block
+
+            out = run_general_block(model, run, ntraj, rng, plan, levels)
+            if isinstance(out, Result):
+                return out
+            raw, maxn = out, 2 * levels - 1
+        if raw.overflow[0] == 0.0:
+            return to_result(plan, raw, model.omega, ntraj)
+        if levels >= _MAX_LEVELS:
+            raise ValueError(f"photon numbers beyond {_MAX_LEVELS} levels: runaway field?")
+        levels = min(_MAX_LEVELS, max(maxn + 1, levels + 1))
+        levels = -(-levels // 8) * 8
+
+
+def simulate(
+    model: Model, run: RunParams, *, map: Callable = map, progress: bool = False
+) -> Result:
+    """Run all trajectories of ``run`` and sum the block results in block order.
+
+    Parameters
+    ----------
+    model : Model
+    run : RunParams
+    map : callable, optional
+        ``map(func, blocks)`` returning the block results in order (serial ``map`` by default;
+        the MPI map of :mod:`trajmaser.parallel` plugs in here).
+    progress : bool
+        Show a tqdm progress bar over blocks (only meaningful with a lazy serial map).
+    """
+    resolve_method(model, run)
+    blocks = range(nblocks(run))
+    results = map(functools.partial(simulate_block, model, run), blocks)
+    if progress:
+        from tqdm import tqdm
+
+        results = tqdm(results, total=len(blocks), unit="block")
+    return functools.reduce(operator.add, results)
+
+
+def _fock_block(
+    model: Model, run: RunParams, ntraj: int, rng: np.random.Generator, plan: RecordPlan, levels
+) -> tuple[RawAccumulators, int]:
+    """Fock-path kernel call for one block; returns raw sums and the largest n met."""
+    if not 0.0 <= model.pe <= 1.0:
+        raise ValueError(f"pe must lie in [0, 1], got {model.pe}")
+    if model.nbar_bath < 0:
+        raise ValueError(f"nbar_bath must be >= 0, got {model.nbar_bath}")
+    if not 0.0 < run.detector_efficiency <= 1.0:
+        raise ValueError(f"detector_efficiency must be in (0, 1], got {run.detector_efficiency}")
+    init = model.initial
+    if init.kind == "thermal":
+        nbar0 = model.nbar_initial
+        init_kind, init_value = INIT_THERMAL, nbar0 / (1.0 + nbar0)
+    elif init.kind in ("vacuum", "coherent"):  # coherent with α = 0 is the vacuum
+        init_kind, init_value = INIT_FOCK, 0.0
+    else:
+        init_kind, init_value = INIT_FOCK, float(int(init.value))
+    consts = (
+        float(model.g),
+        float(model.gamma),
+        float(model.kappa),
+        float(model.nbar_bath),
+        float(model.detuning),
+    )
+    tables = fock_tables(max(levels, 64), *consts, float(model.tau))
+    raw = RawAccumulators.zeros(plan.samples, levels)
+    maxn = np.zeros(1, dtype=np.int64)
+    code = statistics_code(model.statistics)
+    pump_args = (code, slot_length(model.statistics, model.rate, model.p), model.rate, model.p)
+    plan_args = (
+        plan.times,
+        plan.arrival_index,
+        plan.strata,
+        plan.atoms,
+        plan.burn_in,
+        plan.first_steady_stratum,
+    )
+    run_fock(
+        ntraj,
+        rng,
+        float(model.pe),
+        consts,
+        float(model.tau),
+        init_kind,
+        init_value,
+        pump_args,
+        float(run.detector_efficiency),
+        plan_args,
+        tables,
+        raw.time,
+        raw.time_hist,
+        raw.arrival,
+        raw.arrival_hist,
+        raw.steady_time,
+        raw.steady_time_hist,
+        raw.steady_arrival,
+        raw.steady_arrival_hist,
+        raw.clicks,
+        raw.overflow,
+        raw.passages,
+        maxn,
+    )
+    return raw, int(maxn[0])
