@@ -402,6 +402,7 @@ def run_fock(
         if n_steady_atoms > 0:
             _add_pair(steady_arrival, sxa * inv_steady_atoms, sya * inv_steady_atoms)
         _add_pair(clicks, det_e, det_all)
+        _add_pair(clicks[6:], det_e, det_e * det_e)
 
 
 @njit(cache=True)

@@ -97,7 +97,8 @@ class RawAccumulators:
     steady_time_hist: np.ndarray  # (L,) summed over probes, divided by steady_probes
     steady_arrival: np.ndarray  # (6,)  per-trajectory averages over atoms burn_in..atoms-1
     steady_arrival_hist: np.ndarray  # (L,) summed over those arrivals, divided by their number
-    clicks: np.ndarray  # (6,)  x = detected excited, y = detected, per trajectory
+    clicks: np.ndarray  # (12,) per trajectory over the steady window: [0:6] the pair
+    #   (x = detected atoms found excited N_e, y = detected atoms), [6:12] the pair (N_e, N_e²)
     overflow: np.ndarray  # (1,)  probability weight that fell above the histogram
     passages: np.ndarray  # (1,) int64 atom passages
 
@@ -113,7 +114,7 @@ class RawAccumulators:
             steady_time_hist=np.zeros(levels),
             steady_arrival=np.zeros(NSUMS),
             steady_arrival_hist=np.zeros(levels),
-            clicks=np.zeros(NSUMS),
+            clicks=np.zeros(2 * NSUMS),
             overflow=np.zeros(1),
             passages=np.zeros(1, dtype=np.int64),
         )
@@ -135,7 +136,8 @@ def to_result(plan: RecordPlan, raw: RawAccumulators, omega: float, ntraj: int) 
         arrival=_moments(raw.arrival, raw.arrival_hist),
         steady_time=_moments(raw.steady_time, raw.steady_time_hist),
         steady_arrival=_moments(raw.steady_arrival, raw.steady_arrival_hist),
-        clicks=_moments(raw.clicks, None),
+        clicks=_moments(raw.clicks[:NSUMS], None),
+        click_counts=_moments(raw.clicks[NSUMS:], None),
         ntraj=int(ntraj),
         passages=int(raw.passages[0]),
     )

@@ -187,6 +187,9 @@ class Result:
     clicks : Moments
         One point: per trajectory x = detected atoms found excited, y = detected atoms, over
         the steady window.
+    click_counts : Moments
+        One point: per trajectory x = N_e (detected atoms found excited in the steady
+        window) and y = N_e², so ``photon_estimates`` gives the atoms' Mandel Q_a.
     ntraj, passages : int
         Trajectories and atom passages summed in.
     """
@@ -199,6 +202,7 @@ class Result:
     steady_time: Moments
     steady_arrival: Moments
     clicks: Moments
+    click_counts: Moments
     ntraj: int = 0
     passages: int = 0
 
@@ -215,6 +219,7 @@ class Result:
             steady_time=Moments.zeros(1),
             steady_arrival=Moments.zeros(1),
             clicks=Moments.zeros(1),
+            click_counts=Moments.zeros(1),
         )
 
     def __add__(self, other: Result) -> Result:
@@ -266,6 +271,7 @@ class Result:
             return {k: float(v[0]) for k, v in est.items()}
 
         p_e, p_e_err = self.clicks.ratio_estimate()
+        counts = self.click_counts.photon_estimates(self.omega)
         return {
             "ntraj": int(self.ntraj),
             "passages": int(self.passages),
@@ -274,6 +280,8 @@ class Result:
                 "p_e": float(p_e[0]),
                 "p_e_err": float(p_e_err[0]),
                 "detected": float(self.clicks.sy[0]),
+                "mandel_q": float(counts["mandel_q"][0]),
+                "mandel_q_err": float(counts["mandel_q_err"][0]),
             },
         }
 
