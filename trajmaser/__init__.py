@@ -1,10 +1,41 @@
-"""trajmaser: exact quantum trajectories of a spin-star-fuelled micromaser Carnot engine."""
+"""trajmaser: exact quantum trajectories of a spin-star-fuelled micromaser Carnot engine.
+
+The public surface::
+
+    from trajmaser import load_config, simulate, steady
+    cfg = load_config("runs/quick.toml")
+    result = simulate(cfg.model(), cfg.run)      # mergeable running sums
+    print(result.summary()["steady"]["time"]["Tf_over_Tb"], steady(cfg.model())["time"])
+"""
 
 from importlib.metadata import PackageNotFoundError, version
+
+from .config import Config, config_from_dict, load_config
+from .dm import steady
+from .fuel import FuelResult, fuel, fuel_pe, fuel_tq
+from .params import ConfigError, Model, RunParams
+from .stats import Result
+from .trajectories import simulate, simulate_block
 
 try:
     __version__ = version("trajmaser")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "FuelResult",
+    "Model",
+    "Result",
+    "RunParams",
+    "__version__",
+    "config_from_dict",
+    "fuel",
+    "fuel_pe",
+    "fuel_tq",
+    "load_config",
+    "simulate",
+    "simulate_block",
+    "steady",
+]
