@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from .params import ConfigError
 
@@ -209,6 +210,8 @@ def _cmd_run(args) -> int:
 
     ctx = parallel.mpi_context()
     cfg = load_config(args.config)
+    if ctx.is_root:  # `-o results/run.npz` creates results/
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     outcome = runner.execute(
         cfg,
         args.output,
