@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .config import Config, config_from_dict, load_config
 from .dm import steady
-from .fuel import FuelResult, fuel, fuel_pe, fuel_tq
+from .fuel import FuelResult, fuel_pe, fuel_tq
 from .params import ConfigError, Model, RunParams
 from .stats import Result
 from .trajectories import simulate, simulate_block
@@ -31,7 +31,6 @@ __all__ = [
     "RunParams",
     "__version__",
     "config_from_dict",
-    "fuel",
     "fuel_pe",
     "fuel_tq",
     "load_config",

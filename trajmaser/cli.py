@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 from .params import ConfigError
 
@@ -210,11 +209,10 @@ def _cmd_run(args) -> int:
 
     ctx = parallel.mpi_context()
     cfg = load_config(args.config)
-    if ctx.is_root:  # `-o results/run.npz` creates results/
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     outcome = runner.execute(
         cfg,
         args.output,
+        make_dirs=True,  # `-o results/run.npz` creates results/ (rank 0, before any work)
         force=args.force,
         resume=not args.restart,
         progress=not args.quiet and ctx.is_root,

@@ -184,16 +184,27 @@ def save_result(
     return path
 
 
-def check_writable(path: str | os.PathLike, *, force: bool = False) -> None:
+def check_writable(
+    path: str | os.PathLike, *, force: bool = False, make_dirs: bool = False
+) -> None:
     """Raise the error `save_result` would raise for ``path``, before any work is done.
+
+    Parameters
+    ----------
+    path : path-like
+        The file to be written.
+    force : bool
+        An existing ``path`` may be overwritten.
+    make_dirs : bool
+        Create the missing directories of ``path`` (like ``mkdir -p``) instead of failing.
 
     Raises
     ------
     FileExistsError
         ``path`` exists and ``force`` is false (the message names ``--force``).
     FileNotFoundError, NotADirectoryError, PermissionError
-        The directory of ``path`` is missing, not a directory or not writable (probed by
-        creating and deleting a temporary file).
+        The directory of ``path`` is missing (and not created), not a directory, cannot be
+        created or is not writable (probed by creating and deleting a temporary file).
     """
     path = Path(path)
     if path.exists() and not force:
@@ -201,6 +212,14 @@ def check_writable(path: str | os.PathLike, *, force: bool = False) -> None:
             f"{path} already exists; refusing to overwrite it (pass --force to replace it)"
         )
     directory = path.parent
+    if make_dirs and not directory.exists():
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            err = type(exc)(f"cannot write {path}: cannot create directory {directory} "
+                            f"({exc.strerror})")  # fmt: skip
+            err.errno = exc.errno
+            raise err from exc
     if not directory.exists():
         raise FileNotFoundError(f"cannot write {path}: directory {directory} does not exist")
     if not directory.is_dir():
@@ -214,10 +233,12 @@ def _mkstemp(path: Path) -> tuple[int, str]:
     try:
         return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise PermissionError(
-            exc.errno,
-            f"cannot write {path}: directory {path.parent} is not writable ({exc.strerror})",
-        ) from exc
+        # one-argument form: str() is the message alone, without an "[Errno N]" prefix
+        err = PermissionError(
+            f"cannot write {path}: directory {path.parent} is not writable ({exc.strerror})"
+        )
+        err.errno = exc.errno
+        raise err from exc
 
 
 def load_result(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:

@@ -609,16 +609,18 @@ def run_to_file(
     batch_blocks: int | None = None,
     stop_when: Callable[[Any], bool] | None = None,
     context: Context | None = None,
+    make_dirs: bool = False,
 ) -> RunOutcome:
     """`reduce_blocks` with checkpoints next to ``output`` and the final result saved there.
 
     Call it on every rank.  Rank 0 refuses an existing ``output`` before any work unless
-    ``force``; resumes from ``OUT.ckpt.npz`` when it exists, ``resume`` is true and its
-    ``fingerprint`` matches; writes a checkpoint every ``checkpoint_seconds`` and on a signal;
-    on completion saves ``result.to_arrays()`` with ``meta`` plus ``blocks_done``,
-    ``nblocks``, ``stopped_early``, ``ranks``, ``started``, ``finished``, ``wall_time_s`` and
-    ``resumed_blocks``, then deletes the checkpoint.  ``fingerprint`` defaults to ``meta``
-    without its execution keys (`io.EXECUTION_KEYS`) and versions.
+    ``force`` (and creates its missing directories when ``make_dirs``); resumes from
+    ``OUT.ckpt.npz`` when it exists, ``resume`` is true and its ``fingerprint`` matches;
+    writes a checkpoint every ``checkpoint_seconds`` and on a signal; on completion saves
+    ``result.to_arrays()`` with ``meta`` plus ``blocks_done``, ``nblocks``, ``stopped_early``,
+    ``ranks``, ``started``, ``finished``, ``wall_time_s`` and ``resumed_blocks``, then deletes
+    the checkpoint.  ``fingerprint`` defaults to ``meta`` without its execution keys
+    (`io.EXECUTION_KEYS`) and versions.
 
     Returns
     -------
@@ -631,7 +633,7 @@ def run_to_file(
     if fingerprint is None:
         skip = io.EXECUTION_KEYS | {"versions"}
         fingerprint = {k: v for k, v in meta.items() if k not in skip}
-    _root_do(ctx, lambda: io.check_writable(output, force=force))
+    _root_do(ctx, lambda: io.check_writable(output, force=force, make_dirs=make_dirs))
     started, t0 = io.now_iso(), time.perf_counter()
     ckpt = Checkpoint(
         path=io.checkpoint_path(output),

@@ -153,8 +153,13 @@ def execute(
     target_err: float | None = None,
     max_ntraj: int | None = None,
     batch_blocks: int | None = None,
+    make_dirs: bool = False,
 ) -> parallel.RunOutcome:
-    """Run a configuration (on every MPI rank) and write ``output`` on rank 0."""
+    """Run a configuration (on every MPI rank) and write ``output`` on rank 0.
+
+    ``make_dirs`` creates the missing directories of ``output`` (on rank 0, before any work;
+    a failure there ends every rank cleanly).
+    """
     task, ntasks, from_arrays, stop = plan_run(cfg, target_err=target_err, max_ntraj=max_ntraj)
     if stop is not None and batch_blocks is None:
         batch_blocks = 4
@@ -179,4 +184,5 @@ def execute(
         checkpoint_seconds=checkpoint_seconds,
         batch_blocks=batch_blocks,
         stop_when=stop,
+        make_dirs=make_dirs,
     )
