@@ -302,91 +302,28 @@ def run_fock(
             u = rng.random()
             excited = u < pe
             t_exit = t_arr + tau
-            if ri < nrec and rec_t[ri] < t_exit:
-                if excited:
-                    n, found_e, ri = _interaction_slow(
-                        n,
-                        1.0 + 0j,
-                        0j,
-                        t,
-                        t_exit,
-                        0.0,
-                        False,
-                        ri,
-                        rec_t,
-                        rec_kind,
-                        consts,
-                        rng,
-                        acc_args,
-                    )
-                else:
-                    n, found_e, ri = _interaction_slow(
-                        n - 1,
-                        0j,
-                        1.0 + 0j,
-                        t,
-                        t_exit,
-                        0.0,
-                        False,
-                        ri,
-                        rec_t,
-                        rec_kind,
-                        consts,
-                        rng,
-                        acc_args,
-                    )
+            # entry state |e,n> or |g,n> lies in block m with amplitudes (ce0, cg0)
+            if excited:
+                m, ce0, cg0 = n, 1.0 + 0j, 0j
             else:
-                if excited:
-                    u = u / pe
-                    if n < ntab:
-                        pnj = pnj_e[n]
-                        qe = qe_e[n]
-                    else:
-                        pnj, qe = _entry_probs(n, 1.0 + 0j, 0j, consts, tau)
+                m, ce0, cg0 = n - 1, 0j, 1.0 + 0j
+            if ri < nrec and rec_t[ri] < t_exit:  # a record falls inside: exact slow path
+                n, found_e, ri = _interaction_slow(
+                    m, ce0, cg0, t, t_exit, 0.0, False, ri, rec_t, rec_kind, consts, rng, acc_args
+                )
+            else:
+                u = u / pe if excited else (u - pe) / (1.0 - pe)  # a fresh uniform
+                if n < ntab:
+                    pnj = pnj_e[n] if excited else pnj_g[n]
+                    qe = qe_e[n] if excited else qe_g[n]
                 else:
-                    u = (u - pe) / (1.0 - pe)
-                    if n < ntab:
-                        pnj = pnj_g[n]
-                        qe = qe_g[n]
-                    else:
-                        pnj, qe = _entry_probs(n - 1, 0j, 1.0 + 0j, consts, tau)
-                if u < pnj:
+                    pnj, qe = _entry_probs(m, ce0, cg0, consts, tau)
+                if u < pnj:  # no jump: measure the atom (u / pnj is again uniform)
                     found_e = u < qe * pnj
-                    if excited:
-                        n = n if found_e else n + 1
-                    else:
-                        n = n - 1 if found_e else n
-                elif excited:
+                    n = m if found_e else m + 1
+                else:  # a jump: exact norm inversion from the same u
                     n, found_e, ri = _interaction_slow(
-                        n,
-                        1.0 + 0j,
-                        0j,
-                        t,
-                        t_exit,
-                        u,
-                        True,
-                        ri,
-                        rec_t,
-                        rec_kind,
-                        consts,
-                        rng,
-                        acc_args,
-                    )
-                else:
-                    n, found_e, ri = _interaction_slow(
-                        n - 1,
-                        0j,
-                        1.0 + 0j,
-                        t,
-                        t_exit,
-                        u,
-                        True,
-                        ri,
-                        rec_t,
-                        rec_kind,
-                        consts,
-                        rng,
-                        acc_args,
+                        m, ce0, cg0, t, t_exit, u, True, ri, rec_t, rec_kind, consts, rng, acc_args
                     )
             t = t_exit
             # ---- detection (η thins the record only)
