@@ -142,7 +142,14 @@ class Config:
             for name, value in zip(names, values, strict=True):
                 sec, key = name.split(".")
                 raw.setdefault(sec, {})[key] = value
-            points.append((dict(zip(names, values, strict=True)), config_from_dict(raw)))
+            labels = dict(zip(names, values, strict=True))
+            try:
+                cfg = config_from_dict(raw)
+                cfg.model()
+            except (ConfigError, ValueError) as exc:
+                where = ", ".join(f"{k} = {v!r}" for k, v in labels.items())
+                raise ConfigError(f"[sweep] point {where}: {exc}") from None
+            points.append((labels, cfg))
         return points
 
 
@@ -183,7 +190,9 @@ def config_from_dict(raw: dict) -> Config:
     run = _run(raw.get("run", {}))
     sweep = _sweep(raw.get("sweep", {}))
     cfg = Config(fuel=fuel, cavity=cavity, pump=pump, run=run, sweep=sweep, raw=raw)
-    if not sweep:
+    if sweep:
+        cfg.grid()  # every sweep point must be a valid configuration
+    else:
         cfg.model()  # resolve the fuel now so a bad fuel fails at load time
     return cfg
 

@@ -115,3 +115,10 @@ def test_load_config_file_errors(tmp_path):
     bad.write_text("[fuel\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad)
+
+
+def test_invalid_sweep_point_is_named_at_load_time():
+    raw = cfg()
+    raw["sweep"] = {"pump.Nex": [100, 7000]}
+    with pytest.raises(ConfigError, match=r"\[sweep\] point pump.Nex = 7000: .*r·tau < 1"):
+        config_from_dict(raw)
