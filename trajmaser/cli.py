@@ -193,6 +193,8 @@ def _steady_text(summary: dict, ref: dict | None) -> str:
             f"   n = {s['n_mean']:.5f} +- {s['n_mean_err']:.5f}"
             f"   Q = {s['mandel_q']:.4f} +- {s['mandel_q_err']:.4f}"
         )
+        if not s["q_reliable"]:
+            line += " (Q unreliable: two-photon states barely sampled)"
         if ref is not None:
             r = ref[block]
             z = (s["Tf_over_Tb"] - r["Tf_over_Tb"]) / s["Tf_over_Tb_err"]
@@ -270,6 +272,7 @@ def _sweep_text(axes, rows: list[dict]) -> str:
             line += f"{t['Tf_over_Tb']:>13.5f} +- {t['Tf_over_Tb_err']:<7.5f}"
             line += f"{a['Tf_over_Tb']:>13.5f} +- {a['Tf_over_Tb_err']:<7.5f}"
             line += f"{t['mandel_q']:>10.4f} +- {t['mandel_q_err']:<6.4f}"
+            line += "" if t["q_reliable"] else " (Q unreliable: n >= 2 barely sampled)"
         out.append(line)
     return "\n".join(out)
 
@@ -317,7 +320,10 @@ def _add_compare(sub) -> None:
 def _cmd_compare(args) -> int:
     from . import compare
 
-    result, model, run, _ = compare.load_run(args.result)
+    runs, _ = compare.load_runs(args.result)
+    if len(runs) > 1 or runs[0][0]:
+        return _compare_sweep(args, runs)
+    _, result, model, run = runs[0]
     if args.print_times:
         times = [float(t) for t in result.times]
         _emit({"times": times}, args.json, "\n".join(f"{t:.17g}" for t in times))
@@ -328,6 +334,24 @@ def _cmd_compare(args) -> int:
         compare.plot_comparison(report, result, args.plot)
     _emit(report, args.json, compare.format_report(report))
     return 0 if report["ok"] else 1
+
+
+def _compare_sweep(args, runs) -> int:
+    """Every point of a sweep against its own density matrix; exit 0 only if all agree."""
+    from . import compare
+
+    if args.reference or args.plot or args.print_times:
+        raise ValueError("--reference, --plot and --print-times need a single-point result")
+    reports, texts = [], []
+    for labels, result, model, run in runs:
+        report = compare.compare_result(result, model, run, k=args.k)
+        reports.append({"point": labels, **report})
+        where = ", ".join(f"{k} = {v}" for k, v in labels.items())
+        texts.append(f"== {where}\n{compare.format_report(report)}")
+    ok = all(r["ok"] for r in reports)
+    texts.append(f"{sum(r['ok'] for r in reports)} of {len(reports)} points agree")
+    _emit({"ok": ok, "points": reports}, args.json, "\n".join(texts))
+    return 0 if ok else 1
 
 
 # ---------------------------------------------------------------- entry point

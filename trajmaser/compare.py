@@ -204,8 +204,11 @@ def load_reference(path: str | Path) -> dict:
     return cols
 
 
-def load_run(path: str | Path) -> tuple[Result, Model, RunParams, dict]:
-    """Result file → (Result, Model, RunParams, metadata) via io.load_result and the config."""
+def load_runs(path: str | Path) -> tuple[list[tuple[dict, Result, Model, RunParams]], dict]:
+    """Result file → ([(sweep labels, Result, Model, RunParams), ...], metadata).
+
+    A single run gives one entry with empty labels; a ``[sweep]`` file one entry per point.
+    """
     from .config import config_from_dict
     from .io import load_result
 
@@ -214,9 +217,21 @@ def load_run(path: str | Path) -> tuple[Result, Model, RunParams, dict]:
     if not raw:
         raise ValueError(f"{path}: no configuration stored in the result metadata")
     cfg = config_from_dict(raw)
-    if cfg.sweep:
-        raise ValueError(f"{path}: compare needs a single-point result, this config sweeps")
-    return Result.from_arrays(arrays), cfg.model(), cfg.run, meta
+    if not cfg.sweep:
+        return [({}, Result.from_arrays(arrays), cfg.model(), cfg.run)], meta
+    from .runner import SweepResult
+
+    sweep = SweepResult.from_arrays(arrays)
+    points = zip(cfg.grid(), sweep.results, strict=True)
+    return [(lab, res, c.model(), c.run) for (lab, c), res in points if res is not None], meta
+
+
+def load_run(path: str | Path) -> tuple[Result, Model, RunParams, dict]:
+    """Single-point result file → (Result, Model, RunParams, metadata)."""
+    runs, meta = load_runs(path)
+    if len(runs) != 1 or runs[0][0]:
+        raise ValueError(f"{path}: this needs a single-point result, the file holds a sweep")
+    return (*runs[0][1:], meta)
 
 
 def format_report(report: dict) -> str:

@@ -13,6 +13,10 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 _SUMS = ("count", "sx", "sy", "sxx", "syy", "sxy")
+#: Mandel Q and g2 rest on ⟨n(n−1)⟩, i.e. on states with n ≥ 2.  ``q_support`` = Σ over
+#: trajectories of the fraction of their steady-state probability at n ≥ 2 ("trajectories'
+#: worth" of two-photon samples); below this many, the batch-means error of Q is not trusted.
+Q_SUPPORT_MIN = 20.0
 
 
 @dataclass
@@ -267,8 +271,10 @@ class Result:
         """Steady-state summary in the SPEC §7 layout (plain floats)."""
 
         def block(m: Moments) -> dict:
-            est = m.photon_estimates(self.omega)
-            return {k: float(v[0]) for k, v in est.items()}
+            est = {k: float(v[0]) for k, v in m.photon_estimates(self.omega).items()}
+            est["q_support"] = float(m.hist[0, 2:].sum())
+            est["q_reliable"] = est["q_support"] >= Q_SUPPORT_MIN
+            return est
 
         p_e, p_e_err = self.clicks.ratio_estimate()
         counts = self.click_counts.photon_estimates(self.omega)
