@@ -251,12 +251,15 @@ def _report(result, cfg, as_json: bool, *, with_dm: bool) -> int:
     if with_dm and cfg is not None:
         from . import dm
 
-        steady = dm.steady(cfg.model())
-        ref = {b: steady[b] for b in ("arrival", "time")}
-        summary["density_matrix"] = {
-            b: {k: ref[b][k] for k in ("n_mean", "n_var", "mandel_q", "Tf_over_Tb", "efficiency")}
-            for b in ref
-        }
+        try:
+            steady = dm.steady(cfg.model())
+        except ValueError as exc:  # e.g. inverted atoms: the trajectories still stand
+            summary["density_matrix"] = {"error": str(exc)}
+            print(f"density matrix not available: {exc}", file=sys.stderr)
+        else:
+            ref = {b: steady[b] for b in ("arrival", "time")}
+            keys = ("n_mean", "n_var", "mandel_q", "Tf_over_Tb", "efficiency")
+            summary["density_matrix"] = {b: {k: ref[b][k] for k in keys} for b in ref}
     _emit(summary, as_json, _steady_text(summary, ref))
     return 0
 

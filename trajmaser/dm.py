@@ -370,9 +370,16 @@ def steady(
         if not grow or tail < tol:
             break
         if nm >= nmax_limit:
+            why = ""
+            if model.pe > 0.5:
+                why = (
+                    f"the atoms are inverted (pe = {model.pe:.4g} > 1/2, negative temperature "
+                    f"Tq/Tb = {model.tq_over_tb:.4g}), so the field has no thermal steady state "
+                    "and masing drives it to large photon numbers; "
+                )
             raise ValueError(
-                f"no converged steady state within nmax_limit={nmax_limit} photons "
-                f"(pe={model.pe}, Nex={model.nex:.4g}): probability {tail:.3g} in the top "
+                f"{why}no converged steady state within nmax_limit={nmax_limit} photons "
+                f"(pe={model.pe:.6g}, Nex={model.nex:.4g}): probability {tail:.3g} in the top "
                 "levels; raise nmax_limit or tol if the field is large but bounded"
             )
         nm = min(nmax_limit, int(1.5 * nm) + 5)
