@@ -64,11 +64,15 @@ def gap_evolve(n, dt, kappa, nbar_bath, rng):
             return 0
         if rng.random() < math.exp(-kappa * n * dt):
             return n
+        # Binomial(n, p_loss) conditioned on at least one loss, drawn directly: the first
+        # photon lost (in any fixed order) is j with probability ∝ (1 − p_loss)^(j−1) p_loss,
+        # j = 1..n (inverse CDF), and each of the n − j after it is lost independently.
         p_loss = -math.expm1(-kappa * dt)
-        while True:  # Binomial(n, p_loss) conditioned on at least one loss
-            lost = rng.binomial(n, p_loss)
-            if lost > 0:
-                return n - lost
+        some = -math.expm1(-kappa * n * dt)  # 1 − (1 − p_loss)^n
+        j = math.ceil(math.log1p(-rng.random() * some) / (-kappa * dt))
+        j = min(max(j, 1), n)
+        lost = 1 + (rng.binomial(n - j, p_loss) if j < n else 0)
+        return n - lost
     while True:
         down = kappa * (1.0 + nbar_bath) * n
         total = down + kappa * nbar_bath * (n + 1)
