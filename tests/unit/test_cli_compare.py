@@ -1,0 +1,76 @@
+"""End to end: `trajmaser run`, then `compare` against the density matrix and a user's file."""
+
+import json
+
+import numpy as np
+import pytest
+
+from trajmaser import dm
+from trajmaser.cli import main
+from trajmaser.config import load_config
+
+CONFIG = """
+[fuel]
+model = "thermal"
+omega = 1.0
+Tq = 2.0
+[cavity]
+kappa = 0.4
+g = 1.1
+gamma = 0.5
+tau = 1.0
+nbar_bath = 0.1
+[pump]
+statistics = "poisson"
+rate = 0.5
+[run]
+atoms = 60
+ntraj = 3000
+samples = 12
+burn_in = 30
+seed = 11
+block_size = 500
+"""
+
+
+@pytest.fixture(scope="module")
+def run_file(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cmp")
+    cfg = d / "small.toml"
+    cfg.write_text(CONFIG)
+    out = d / "out.npz"
+    assert main(["run", str(cfg), "-o", str(out), "--quiet", "--no-dm"]) == 0
+    return cfg, out
+
+
+def _times(out, capsys):
+    capsys.readouterr()
+    assert main(["compare", str(out), "--print-times", "--json"]) == 0
+    return np.array(json.loads(capsys.readouterr().out)["times"])
+
+
+def test_compare_against_the_density_matrix_agrees(run_file, capsys, tmp_path):
+    _, out = run_file
+    png = tmp_path / "cmp.png"
+    assert main(["compare", str(out), "--json", "--plot", str(png)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and set(report["series"]) == {"time", "arrival"}
+    assert png.stat().st_size > 0
+
+
+def test_user_reference_right_wrong_and_misaligned(run_file, capsys, tmp_path):
+    cfg, out = run_file
+    times = _times(out, capsys)
+    ref = dm.time_series(load_config(cfg).model(), times)
+    good = tmp_path / "good.csv"
+    rows = np.column_stack([times, ref["n_mean"], ref["n_var"]])
+    np.savetxt(good, rows, delimiter=",", header="time,n_mean,n_var", comments="", fmt="%.17g")
+    assert main(["compare", str(out), "--reference", str(good)]) == 0
+    wrong = tmp_path / "wrong.npy"
+    np.save(wrong, np.column_stack([times, 1.2 * ref["n_mean"]]))
+    assert main(["compare", str(out), "--reference", str(wrong)]) == 1
+    shifted = tmp_path / "shifted.npy"
+    np.save(shifted, np.column_stack([times * 1.01, ref["n_mean"]]))
+    capsys.readouterr()
+    assert main(["compare", str(out), "--reference", str(shifted)]) == 2
+    assert "--print-times" in capsys.readouterr().err
