@@ -160,15 +160,18 @@ def steady(point: Point, block: str = "time") -> dict[str, float]:
     return {k: float(v[0]) for k, v in mom.photon_estimates(point.result.omega).items()}
 
 
-def click_q(point: Point) -> tuple[float, float]:
+def click_q(point: Point, method: str = "auto") -> tuple[float, float]:
     """Mandel Q of the detected-excited count N_e over the steady window, with its error.
 
-    Uses ``Result.click_counts`` (x = N_e, y = N_e² per trajectory; delta-method error) when
-    the result has it; otherwise the per-block click sums (requires every atom detected,
-    η = 1, so that the click record's x is N_e over a fixed window), jackknifed over blocks.
+    With ``method="auto"``, uses ``Result.click_counts`` (x = N_e, y = N_e² per trajectory;
+    delta-method error) when the result has it; with ``method="blocks"`` (or when it has
+    not) the per-block click sums (requires every atom detected, η = 1, so that the click
+    record's x is N_e over a fixed window), jackknifed over blocks: an independent check.
     """
+    if method not in ("auto", "blocks"):
+        raise ValueError(f"method must be 'auto' or 'blocks', got {method!r}")
     cc = getattr(point.result, "click_counts", None)
-    if cc is not None:
+    if cc is not None and method == "auto":
         est = cc.photon_estimates(point.result.omega)
         return float(est["mandel_q"][0]), float(est["mandel_q_err"][0])
     if point.config.run.detector_efficiency != 1.0:

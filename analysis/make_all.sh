@@ -2,19 +2,43 @@
 # Regenerate every figure and table of analysis/REPRODUCTION.md from a clean checkout.
 #   bash analysis/make_all.sh            # reuse cached trajectory runs in results/analysis/cache
 #   bash analysis/make_all.sh --fresh    # rerun everything (after a kernel or solver change)
-# TRAJMASER_WORKERS (default 2) sets the number of worker processes.
+# TRAJMASER_WORKERS (default 2) sets the number of worker processes.  The wall clock of every
+# step, the load average and the machine's core count go to results/analysis/timing.json;
+# the last step, analysis/report.py, fills analysis/REPRODUCTION.template.md into
+# analysis/REPRODUCTION.md from that file and the tables the scripts write.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONHASHSEED=0
-t0=$(date +%s)
+mkdir -p results/analysis
+now() { python3 -c 'import time; print(f"{time.time():.3f}")'; }
+load() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo nan; }
+t0=$(now)
+load0=$(load)
+steps=""
 step() {
-    local s=$(date +%s)
+    local name=$1
+    shift
+    local s
+    s=$(now)
     echo "== $*"
     "$@"
-    echo "== $* : $(( $(date +%s) - s )) s"
+    local secs
+    secs=$(python3 -c "print(f'{$(now) - $s:.1f}')")
+    echo "== $* : ${secs} s"
+    steps="${steps}${steps:+, }\"${name}\": ${secs}"
 }
-step python analysis/fuel_figures.py
-step python analysis/fig3.py "$@"
-step python analysis/fig4.py "$@"
-step python analysis/pump_statistics.py "$@"
-echo "== total: $(( $(date +%s) - t0 )) s"
+step fuel python analysis/fuel_figures.py
+step fig3 python analysis/fig3.py "$@"
+step fig4 python analysis/fig4.py "$@"
+step pump_statistics python analysis/pump_statistics.py "$@"
+total=$(python3 -c "print(f'{$(now) - $t0:.1f}')")
+fresh=false
+for a in "$@"; do [[ $a == --fresh ]] && fresh=true; done
+cat > results/analysis/timing.json <<JSON
+{"steps": {${steps}}, "total": ${total}, "fresh": ${fresh},
+ "workers": ${TRAJMASER_WORKERS:-2}, "cores": $(nproc),
+ "load_start": ${load0}, "load_end": $(load),
+ "date": "$(date -u +%Y-%m-%dT%H:%MZ)"}
+JSON
+echo "== total: ${total} s"
+python analysis/report.py

@@ -152,7 +152,10 @@ def main() -> None:
     for (case, theta, stats, _), pt, ref in zip(jobs, points, refs, strict=True):
         est = steady(pt, "arrival")
         qa, qa_err = click_q(pt)
+        qb, qb_err = click_q(pt, "blocks")
         row = {"case": case, "theta": theta, "stats": stats, "ntraj": pt.result.ntraj,
+               "atoms": pt.config.run.atoms, "window": _window(pt.config),
+               "atom_q_blocks": qb, "atom_q_blocks_err": qb_err,
                "n_mean": est["n_mean"], "n_mean_err": est["n_mean_err"],
                "mandel_q": est["mandel_q"], "mandel_q_err": est["mandel_q_err"],
                "atom_q": qa, "atom_q_err": qa_err}  # fmt: skip

@@ -4,18 +4,34 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 
 from .params import ConfigError
 
 
-def _emit(payload: dict, as_json: bool, text: str) -> None:
-    """Print ``payload`` as JSON or ``text`` for people."""
+def _emit(payload, as_json: bool, text: str) -> None:
+    """Print ``payload`` as strict JSON (NaN and ±inf become null) or ``text`` for people."""
     if as_json:
-        print(json.dumps(payload, indent=2, default=float))
+        print(json.dumps(_finite(payload), indent=2, allow_nan=False))
     else:
         print(text)
+
+
+def _finite(obj):
+    """``obj`` with numpy scalars made plain and non-finite floats replaced by None."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if hasattr(obj, "tolist"):  # numpy scalar or array
+        obj = obj.tolist()
+        if isinstance(obj, list):
+            return [_finite(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
 
 
 # ---------------------------------------------------------------- fuel (owner: fuel)
@@ -285,6 +301,12 @@ def _add_summary(sub) -> None:
     p.add_argument("result", help="result file written by `trajmaser run`")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--dm", action="store_true", help="add the density-matrix steady state")
+    p.add_argument(
+        "--series",
+        action="store_true",
+        help="the time series instead: n, Var, Mandel Q, g2, Tf/Tb, efficiency with errors "
+        "at every sample time and arrival record",
+    )
     p.set_defaults(func=_cmd_summary)
 
 
@@ -295,7 +317,28 @@ def _cmd_summary(args) -> int:
     arrays, meta = io.load_result(args.result)
     result = runner.load_any(arrays)
     cfg = config_from_dict(meta["config"]) if meta.get("config") else None
+    if args.series:
+        if isinstance(result, runner.SweepResult):
+            raise ValueError("--series needs a single-point result, this file holds a sweep")
+        series = result.series()
+        _emit(series, args.json, _series_text(series))
+        return 0
     return _report(result, cfg, args.json, with_dm=args.dm)
+
+
+def _series_text(series: dict) -> str:
+    out = []
+    for block, key, label in (("time", "t", "t (s)"), ("arrival", "atom", "atom")):
+        s = series[block]
+        out.append(f"{label:>12s} {'n':>20s} {'Tf/Tb':>22s} {'Mandel Q':>20s}")
+        for i, x in enumerate(s[key]):
+            out.append(
+                f"{x:>12.6g} {s['n_mean'][i]:>10.5f} +- {s['n_mean_err'][i]:<7.5f}"
+                f"{s['Tf_over_Tb'][i]:>12.5f} +- {s['Tf_over_Tb_err'][i]:<7.5f}"
+                f"{s['mandel_q'][i]:>10.4f} +- {s['mandel_q_err'][i]:<7.4f}"
+            )
+        out.append("")
+    return "\n".join(out)
 
 
 # ---------------------------------------------------------------- compare (owner: trajectories)

@@ -267,6 +267,21 @@ class Result:
             **{k: Moments.from_arrays(arrays, k) for k in _MOMENTS},
         )
 
+    def series(self) -> dict:
+        """Time series with errors: ``{"time": {"t", ...}, "arrival": {"atom", ...}}``.
+
+        Each block holds the :meth:`Moments.photon_estimates` quantities as lists, at the
+        sample times ``t`` (s) and just before the atoms with index ``atom``.
+        """
+
+        def block(m: Moments) -> dict:
+            return {k: v.tolist() for k, v in m.photon_estimates(self.omega).items()}
+
+        return {
+            "time": {"t": self.times.tolist(), **block(self.time)},
+            "arrival": {"atom": self.arrival_index.tolist(), **block(self.arrival)},
+        }
+
     def summary(self) -> dict:
         """Steady-state summary in the SPEC §7 layout (plain floats)."""
 

@@ -74,3 +74,13 @@ def test_user_reference_right_wrong_and_misaligned(run_file, capsys, tmp_path):
     capsys.readouterr()
     assert main(["compare", str(out), "--reference", str(shifted)]) == 2
     assert "--print-times" in capsys.readouterr().err
+
+
+def test_summary_series_is_strict_json(run_file, capsys):
+    _, out = run_file
+    capsys.readouterr()
+    assert main(["summary", str(out), "--series", "--json"]) == 0
+    text = capsys.readouterr().out
+    series = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+    assert len(series["time"]["t"]) == 12 and len(series["arrival"]["atom"]) == 12
+    assert all(e is None or e >= 0 for e in series["time"]["Tf_over_Tb_err"])
