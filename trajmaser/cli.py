@@ -34,7 +34,7 @@ def _finite(obj):
     return obj
 
 
-# ---------------------------------------------------------------- fuel (owner: fuel)
+# ---------------------------------------------------------------- fuel
 def _add_fuel(sub) -> None:
     p = sub.add_parser(
         "fuel",
@@ -113,7 +113,7 @@ def _cmd_fuel(args) -> int:
     return 0
 
 
-# ---------------------------------------------------------------- dm (owner: dm)
+# ---------------------------------------------------------------- dm
 def _add_dm(sub) -> None:
     p = sub.add_parser("dm", help="density-matrix steady state")
     p.add_argument("config", help="TOML run configuration")
@@ -127,7 +127,25 @@ def _cmd_dm(args) -> int:
     from . import dm
     from .config import load_config
 
-    model = load_config(args.config).model()
+    cfg = load_config(args.config)
+    if cfg.sweep:  # one steady state per sweep point
+        keys = ("n_mean", "n_var", "mandel_q", "Tf_over_Tb", "efficiency")
+        rows = []
+        for labels, point in cfg.grid():
+            steady = dm.steady(point.model(), tol=args.tol)
+            row = dict(labels)
+            for b in ("arrival", "time"):
+                row[b] = {k: steady[b][k] for k in keys}
+            rows.append(row)
+        text = "\n".join(
+            ", ".join(f"{k} = {r[k]}" for k, _ in cfg.sweep)
+            + f": Tf/Tb = {r['time']['Tf_over_Tb']:.6f} (time), "
+            f"{r['arrival']['Tf_over_Tb']:.6f} (arrival), Q = {r['time']['mandel_q']:.4f}"
+            for r in rows
+        )
+        _emit(rows, args.json, text)
+        return 0
+    model = cfg.model()
     res = dm.steady(model, tol=args.tol)
     blocks = {k: dict(res[k]) for k in ("arrival", "time")}
     if not args.distribution:
@@ -152,7 +170,7 @@ def _cmd_dm(args) -> int:
     return 0
 
 
-# ---------------------------------------------------------------- run/summary (owner: parallel)
+# ---------------------------------------------------------------- run/summary
 def _add_run(sub) -> None:
     p = sub.add_parser(
         "run",
@@ -341,7 +359,7 @@ def _series_text(series: dict) -> str:
     return "\n".join(out)
 
 
-# ---------------------------------------------------------------- compare (owner: trajectories)
+# ---------------------------------------------------------------- compare
 def _add_compare(sub) -> None:
     p = sub.add_parser(
         "compare",

@@ -84,3 +84,13 @@ def test_summary_series_is_strict_json(run_file, capsys):
     series = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
     assert len(series["time"]["t"]) == 12 and len(series["arrival"]["atom"]) == 12
     assert all(e is None or e >= 0 for e in series["time"]["Tf_over_Tb_err"])
+
+
+def test_dm_on_a_sweep_gives_one_steady_state_per_point(tmp_path, capsys):
+    cfg = tmp_path / "sweep.toml"
+    cfg.write_text(CONFIG + '\n[sweep]\n"fuel.Tq" = [1.5, 2.0]\n')
+    assert main(["dm", str(cfg), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["fuel.Tq"] for r in rows] == [1.5, 2.0]
+    single = load_config(tmp_path / "sweep.toml").grid()[1][1].model()
+    assert rows[1]["time"]["n_mean"] == pytest.approx(dm.steady(single)["time"]["n_mean"])
