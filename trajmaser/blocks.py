@@ -91,36 +91,15 @@ def norm_after(a, b, d, ce, cg, t):
 def jump_time(a, b, d, ce, cg, u, t_max):
     """Time at which the no-jump squared norm falls to ``u`` (exact inversion).
 
-    Requires norm_after(t_max) ≤ u < norm2(ce, cg); returns t in (0, t_max].  A safeguarded
-    Newton iteration on the monotone norm, converged to machine precision in t.
+    Requires norm_after(t_max) ≤ u < norm2(ce, cg); returns t in (0, t_max].  The one-block
+    case of :func:`jump_time_blocks` (a safeguarded Newton iteration on the monotone norm,
+    converged to machine precision in t).
     """
-    ge = -2.0 * a.imag
-    gg = -2.0 * d.imag
-    lo, hi = 0.0, t_max
-    n0 = norm2(ce, cg)
-    n1 = norm_after(a, b, d, ce, cg, t_max)
-    t = t_max * (n0 - u) / (n0 - n1) if n0 > n1 else 0.5 * t_max
-    if not (lo < t < hi):
-        t = 0.5 * (lo + hi)
-    for _ in range(200):
-        ce_t, cg_t = propagate(a, b, d, ce, cg, t)
-        pe = ce_t.real * ce_t.real + ce_t.imag * ce_t.imag
-        pg = cg_t.real * cg_t.real + cg_t.imag * cg_t.imag
-        f = pe + pg - u
-        if f > 0.0:
-            lo = t
-        elif f < 0.0:
-            hi = t
-        else:
-            return t
-        slope = -(ge * pe + gg * pg)
-        t_new = t - f / slope if slope < 0.0 else -1.0
-        if not (lo < t_new < hi):
-            t_new = 0.5 * (lo + hi)
-        if abs(t_new - t) <= 4e-16 * t or hi - lo <= 4e-16 * hi:
-            return min(max(t_new, lo), hi) if hi > lo else hi
-        t = t_new
-    return hi
+    one = np.ones(1, dtype=np.complex128)
+    return jump_time_blocks(
+        a * one, b * one, d * one, ce * one, cg * one, u, t_max, np.empty_like(one),
+        np.empty_like(one),
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------- several blocks at once
