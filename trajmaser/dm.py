@@ -25,6 +25,7 @@ import scipy.sparse as sp
 from scipy.linalg import expm, lu_factor, lu_solve
 
 from .params import Model, tf_from_nbar
+from .pump import validate_pump
 
 __all__ = [
     "arrival_series",
@@ -45,21 +46,9 @@ NMAX_LIMIT = 1500  # dense exponentials of size ~4·nmax: nmax = 1500 takes minu
 
 # ------------------------------------------------------------------ validation, statistics
 def check_model(model: Model) -> None:
-    """Raise ``ValueError`` when the pump cannot be realised (atoms overlapping etc.)."""
-    if model.rate <= 0 or model.tau <= 0:
-        raise ValueError(f"rate and tau must be > 0, got rate={model.rate}, tau={model.tau}")
-    if model.rate * model.tau >= 1.0:
-        raise ValueError(
-            f"atoms overlap: r*tau = {model.rate * model.tau:.6g} must be < 1 "
-            "(lower Nex or rate, or shorten tau)"
-        )
-    if model.statistics not in ("regular", "poisson", "binomial"):
-        raise ValueError(
-            f"unknown pump statistics {model.statistics!r}; allowed: regular, poisson, binomial"
-        )
-    if model.statistics == "binomial":
-        if not 0.0 < model.p <= 1.0:
-            raise ValueError(f"binomial slot probability p must be in (0, 1], got {model.p}")
+    """Raise ``ValueError`` when the pump cannot be realised (atoms overlapping etc.) or the
+    atom and cavity parameters are out of range."""
+    validate_pump(model.statistics, model.rate, model.tau, model.p)
     if not 0.0 <= model.pe <= 1.0:
         raise ValueError(f"pe must be in [0, 1], got {model.pe}")
     if model.kappa < 0 or model.gamma < 0 or model.nbar_bath < 0:
@@ -283,9 +272,7 @@ def _maps(model: Model, nmax: int) -> _Maps:
         step, first = mu * res @ a, eye
         occ = r * (a_int + res @ a)
     else:
-        p, slot = model.p, model.p / r
-        if slot < tau:
-            raise ValueError(f"binomial slot p/r = {slot:.4g} s shorter than tau = {tau:.4g} s")
+        p, slot = model.p, model.p / r  # check_model: slot >= tau
         ggap, gint_gap = _gap_exp(gen, slot - tau)
         gslot, gint_slot = _gap_exp(gen, slot)
         geo = p * np.linalg.solve(eye - (1.0 - p) * gslot, eye)  # Σ_j p(1−p)^j e^{G j slot}
