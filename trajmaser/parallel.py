@@ -42,6 +42,7 @@ EXIT_INTERRUPTED = 99
 
 TAG_WORK, TAG_CTRL, TAG_RESULT = 11, 12, 13
 POLL_SECONDS = 0.002
+ABORT_GRACE_SECONDS = 0.5
 PREFETCH = 2
 _LAUNCHER_VARS = ("PMI_SIZE", "PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
 _SIGNALS = ("SIGTERM", "SIGUSR1", "SIGINT")
@@ -230,6 +231,9 @@ def _abort(ctx: Context, block: int | None, what: str = "failed on block") -> No
         "trajmaser: aborting all ranks\n"
     )
     sys.stderr.flush()
+    # Hydra forwards each rank's stderr through its proxy; MPI_Abort tears the proxies down at
+    # once and can drop output not yet forwarded, so give the message a moment to get out.
+    time.sleep(ABORT_GRACE_SECONDS)
     from mpi4py import MPI
 
     MPI.COMM_WORLD.Abort(1)
