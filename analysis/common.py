@@ -3,7 +3,7 @@
 Trajectory runs are cached under ``results/analysis/cache/`` keyed by a hash of the full
 configuration (all four tables, ``[run]`` included), so a script rerun only plots; pass
 ``--fresh`` to a script (or delete the folder) after the kernels change.  Each cached point
-keeps the merged :class:`~trajmaser.stats.Result` and the click sums of every trajectory
+keeps the merged :class:`~trajmaser.results.Result` and the click sums of every trajectory
 block, from which the Mandel Q of the detected atoms gets a jackknife error when the result
 has no ``click_counts`` record.
 """
@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from trajmaser.config import Config, config_from_dict, load_config  # noqa: E402
-from trajmaser.stats import Result  # noqa: E402
+from trajmaser.results import Result  # noqa: E402
 from trajmaser.trajectories import nblocks, simulate_block  # noqa: E402
 
 FIGURES = ROOT / "analysis" / "figures"

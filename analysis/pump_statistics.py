@@ -8,11 +8,11 @@ start.  This script sweeps Θ through cavity.g and the pump statistics: regular,
 
 * Field: Q = Var(n)/n̄ − 1 of the cavity just before an atom enters (the steady "arrival"
   state: the field the atoms probe; for κτ = 1e-3 it differs from the continuous-time state
-  by O(κτ)).  Density matrix: :func:`trajmaser.atomstats.atom_q` (same maps as
+  by O(κτ)).  Density matrix: :func:`trajmaser.dm.atomstats.atom_q` (same maps as
   :func:`trajmaser.dm.steady`); FJM: :func:`trajmaser.dm.fjm_distribution` (Poisson, κτ → 0).
 * Atoms: Q_a = Var(N_e)/⟨N_e⟩ − 1 of the number N_e of atoms detected excited among the
   W = atoms − burn_in atoms of the steady window (η = 1).  Density matrix: exact window
-  statistics (:func:`trajmaser.atomstats.atom_q`); trajectories: the click record, with a
+  statistics (:func:`trajmaser.dm.atomstats.atom_q`); trajectories: the click record, with a
   jackknife error over trajectory blocks (or ``Result.click_counts`` when present).
 
 Trajectory points are compared (z-scores) with the exact density-matrix value of the same
@@ -46,7 +46,7 @@ from common import (
 from matplotlib import pyplot as plt
 
 from trajmaser import dm
-from trajmaser.atomstats import atom_q
+from trajmaser.dm.atomstats import atom_q
 
 CASES = (
     ("nex20", "excited atoms, Nex = 20"),

@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 
-from trajmaser.kernels import fock_tables
 from trajmaser.params import Model, RunParams
 from trajmaser.trajectories import simulate_block
+from trajmaser.trajectories.fock import fock_tables
 
 
 def paper_model(nex: float = 6500.0) -> Model:

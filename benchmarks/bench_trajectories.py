@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 
-from trajmaser.kernels_general import atom_eigenstates
 from trajmaser.params import Model, RunParams
 from trajmaser.trajectories import simulate_block
+from trajmaser.trajectories.general import atom_eigenstates
 
 KAPPA = 2 * math.pi * 50e9 / 2e10
 PAPER = dict(pe=0.14, omega=6.0, g=math.pi * 50e3, gamma=2 * math.pi * 33.3, kappa=KAPPA,

@@ -10,12 +10,12 @@ The public surface::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .config import Config, config_from_dict, load_config
-from .dm import steady
-from .fuel import FuelResult, fuel_pe, fuel_tq
-from .params import ConfigError, Model, RunParams
-from .stats import Result
-from .trajectories import simulate, simulate_block
+from trajmaser.config import Config, config_from_dict, load_config
+from trajmaser.dm.diagonal import steady
+from trajmaser.fuel import FuelResult, fuel_pe, fuel_tq
+from trajmaser.params import ConfigError, Model, RunParams
+from trajmaser.results import Result
+from trajmaser.trajectories.driver import simulate, simulate_block
 
 try:
     __version__ = version("trajmaser")

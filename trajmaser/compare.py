@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import chi2
 
-from .params import Model, RunParams
-from .stats import Moments, Result
+from trajmaser.params import Model, RunParams
+from trajmaser.results import Moments, Result
 
 P_MIN = 1e-3
 TIME_RTOL = 1e-9
@@ -125,7 +125,7 @@ def compare_result(
         check_reference_times(reference["time"], result.times)
         series["time"] = _series_block(result.time, reference, omega)
     else:
-        from . import dm
+        from trajmaser.dm import diagonal as dm
 
         series["time"] = _series_block(result.time, dm.time_series(model, result.times), omega)
         series["arrival"] = _series_block(
@@ -204,36 +204,6 @@ def load_reference(path: str | Path) -> dict:
     return cols
 
 
-def load_runs(path: str | Path) -> tuple[list[tuple[dict, Result, Model, RunParams]], dict]:
-    """Result file → ([(sweep labels, Result, Model, RunParams), ...], metadata).
-
-    A single run gives one entry with empty labels; a ``[sweep]`` file one entry per point.
-    """
-    from .config import config_from_dict
-    from .io import load_result
-
-    arrays, meta = load_result(path)
-    raw = meta.get("config")
-    if not raw:
-        raise ValueError(f"{path}: no configuration stored in the result metadata")
-    cfg = config_from_dict(raw)
-    if not cfg.sweep:
-        return [({}, Result.from_arrays(arrays), cfg.model(), cfg.run)], meta
-    from .runner import SweepResult
-
-    sweep = SweepResult.from_arrays(arrays)
-    points = zip(cfg.grid(), sweep.results, strict=True)
-    return [(lab, res, c.model(), c.run) for (lab, c), res in points if res is not None], meta
-
-
-def load_run(path: str | Path) -> tuple[Result, Model, RunParams, dict]:
-    """Single-point result file → (Result, Model, RunParams, metadata)."""
-    runs, meta = load_runs(path)
-    if len(runs) != 1 or runs[0][0]:
-        raise ValueError(f"{path}: this needs a single-point result, the file holds a sweep")
-    return (*runs[0][1:], meta)
-
-
 def format_report(report: dict) -> str:
     """Human-readable summary of :func:`compare_result`."""
     lines = []
@@ -254,25 +224,3 @@ def format_report(report: dict) -> str:
         ("AGREE" if report["ok"] else "DISAGREE") + f" (|z| < {report['k']:g}, chi2 p > {P_MIN:g})"
     )
     return "\n".join(lines)
-
-
-def plot_comparison(report: dict, result: Result, png: str | Path) -> None:
-    """Trajectory ⟨n⟩(t) with a ±1 standard-error band and the reference curve."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    s = report["series"]["time"]["n_mean"]
-    t = np.asarray(result.times)
-    traj, err, ref = (np.asarray(s[k]) for k in ("traj", "err", "ref"))
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.fill_between(t, traj - err, traj + err, alpha=0.3, label="trajectories ± 1 SE")
-    ax.plot(t, traj, "o-", ms=3, label="trajectories")
-    ax.plot(t, ref, "k--", label="reference")
-    ax.set_xlabel("t (s)")
-    ax.set_ylabel("⟨n⟩")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(png, dpi=120)
-    plt.close(fig)

@@ -26,9 +26,10 @@ from pathlib import Path
 
 import pytest
 
-from trajmaser import cli, io, runner
+from trajmaser import cli, io
 from trajmaser.config import load_config
-from trajmaser.stats import Result
+from trajmaser.results import Result, load_any
+from trajmaser.run import runner
 
 TIMEOUT = 120
 MPI_MISSING = importlib.util.find_spec("mpi4py") is None or shutil.which("mpiexec") is None
@@ -80,7 +81,8 @@ LONG = "atoms = 300\nntraj = 160000\nblock_size = 2000\nsamples = 10\nburn_in = 
 
 RANK_FAILURE = """
 import sys
-from trajmaser import cli, runner
+from trajmaser import cli
+from trajmaser.run import runner
 
 real = runner.simulate_block
 
@@ -226,7 +228,7 @@ def test_sweep_file_lists_every_point_with_its_labels_and_each_equals_its_own_ru
     rows = json.loads(capsys.readouterr().out)
     labels = [(r["fuel.N"], r["pump.statistics"]) for r in rows]
     assert labels == [(1, "regular"), (1, "poisson"), (4, "regular"), (4, "poisson")]
-    sweep = runner.load_any(io.load_result(tmp_path / "sweep.npz")[0])
+    sweep = load_any(io.load_result(tmp_path / "sweep.npz")[0])
     for i, (n, stats) in enumerate(labels):
         single = _write(tmp_path / f"N{n}-{stats}.toml", run, N=n, stats=stats)
         out = tmp_path / f"N{n}-{stats}.npz"

@@ -1,4 +1,4 @@
-"""A toy mergeable result and block task for testing trajmaser.parallel without the engine.
+"""A toy mergeable result and block task for testing trajmaser.run.engine without the engine.
 
 Run as a script (serially or under ``mpiexec -n K``), with the shape of ``trajmaser run``::
 
@@ -75,7 +75,8 @@ class ToyTask:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from trajmaser import io, parallel
+    from trajmaser import io
+    from trajmaser.run import engine as parallel
 
     p = argparse.ArgumentParser()
     p.add_argument("command", choices=["run"])

@@ -311,7 +311,7 @@ def test_time_average_over_one_period_equals_steady_time(stats):
 
 def test_poisson_series_converged_and_tends_to_steady():
     m = random_model(12, statistics="poisson", rate=0.4, kappa=1.0)
-    from trajmaser.dm_poisson import poisson_time_series
+    from trajmaser.dm.poisson import poisson_time_series
 
     times = np.array([0.2, 1.3, 2.9, 6.1, 13.0])
     a = poisson_time_series(m, times, NMAX)

@@ -11,7 +11,8 @@ import pytest
 import qutip as qt
 from scipy.linalg import expm
 
-from trajmaser import dm, dm_general
+from trajmaser import dm
+from trajmaser.dm import general as dm_general
 from trajmaser.params import InitialField, Model
 
 NMAX = 10

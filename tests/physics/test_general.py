@@ -1,6 +1,6 @@
 """General-path trajectories (coherent atoms, coherent field, detuning) vs density matrices.
 
-References: :mod:`trajmaser.dm` / :mod:`trajmaser.dm_general` (time series, arrival series) and
+References: :mod:`trajmaser.dm` / :mod:`trajmaser.dm.general` (time series, arrival series) and
 the Fock-path kernel on diagonal inputs.  Every record point must agree within K = 4 of the
 trajectory result's own standard error, each series must pass a χ² test (p > 1e-3), and the
 photon-number histograms must agree within 4 × the largest possible standard error
@@ -19,10 +19,10 @@ from scipy.stats import chi2
 
 from trajmaser import dm
 from trajmaser.compare import var_estimate
-from trajmaser.kernels_general import atom_eigenstates, choose_nmax, run_general_block
 from trajmaser.params import ConfigError, InitialField, Model, RunParams
-from trajmaser.records import record_plan
 from trajmaser.trajectories import simulate
+from trajmaser.trajectories.general import atom_eigenstates, choose_nmax, run_general_block
+from trajmaser.trajectories.records import record_plan
 
 K = 4.0
 NMAX = 18

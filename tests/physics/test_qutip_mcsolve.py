@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trajmaser.kernels_general import atom_eigenstates, run_general_block
 from trajmaser.params import InitialField, Model, RunParams
-from trajmaser.records import record_plan, to_result
+from trajmaser.trajectories.general import atom_eigenstates, run_general_block
+from trajmaser.trajectories.records import record_plan, to_result
 
 qt = pytest.importorskip("qutip")
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from scipy.special import comb
 
-from trajmaser import fuel as fuel_mod
 from trajmaser.cli import main
 from trajmaser.fuel import FuelResult, fuel, fuel_pe, fuel_tq
+from trajmaser.fuel import central_spin as fuel_mod
 from trajmaser.params import FuelParams
 
 PAPER = {"omega": 6.0, "J": 0.8, "lam": 1.0}

@@ -1,4 +1,4 @@
-"""Serial driver of trajmaser.parallel: ordered merging, checkpoints, resume, error target."""
+"""Serial driver of trajmaser.run.engine: ordered merging, checkpoints, resume, error target."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from trajmaser import io, parallel
+from trajmaser import io
+from trajmaser.run import engine as parallel
 
 _TOY_PATH = Path(__file__).resolve().parents[1] / "mpi" / "toy.py"
 _spec = importlib.util.spec_from_file_location("trajmaser_toy", _TOY_PATH)
@@ -220,7 +221,7 @@ def test_a_serial_run_never_imports_mpi4py():
     env = {k: v for k, v in os.environ.items() if k not in parallel._LAUNCHER_VARS}
     env.pop("TRAJMASER_MPI", None)
     code = (
-        "import sys, trajmaser.parallel as p; c = p.mpi_context();"
+        "import sys, trajmaser.run.engine as p; c = p.mpi_context();"
         "assert (c.rank, c.size, c.comm) == (0, 1, None);"
         "assert 'mpi4py' not in sys.modules, 'mpi4py imported'"
     )

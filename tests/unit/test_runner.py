@@ -1,4 +1,4 @@
-"""trajmaser.runner in one process: what `trajmaser run` computes and writes.
+"""trajmaser.run.runner in one process: what `trajmaser run` computes and writes.
 
 The result file of a run must be the left fold, in block order, of `simulate_block` over the
 run's blocks; halves of a run merge to the whole; a ``[sweep]`` is the blocks of every point
@@ -15,10 +15,11 @@ import re
 import numpy as np
 import pytest
 
-from trajmaser import io, runner
+from trajmaser import io
 from trajmaser.config import config_from_dict, with_run
 from trajmaser.params import ConfigError
-from trajmaser.stats import Result
+from trajmaser.results import Result, SweepResult, load_any
+from trajmaser.run import runner
 from trajmaser.trajectories import nblocks, simulate, simulate_block
 
 RAW = {
@@ -103,7 +104,7 @@ def _sweep_cfg():
 def test_sweep_plan_is_point_major_and_each_point_equals_its_own_run():
     cfg = _sweep_cfg()
     task, ntasks, from_arrays, stop = runner.plan_run(cfg)
-    assert ntasks == 4 * 2 and stop is None and from_arrays == runner.SweepResult.from_arrays
+    assert ntasks == 4 * 2 and stop is None and from_arrays == SweepResult.from_arrays
     total = functools.reduce(operator.add, (task(k) for k in range(ntasks)))
     assert total.axes == ("fuel.N", "pump.statistics")
     assert total.points == ((1, "regular"), (1, "poisson"), (4, "regular"), (4, "poisson"))
@@ -118,8 +119,8 @@ def test_sweep_plan_is_point_major_and_each_point_equals_its_own_run():
         ref = simulate(single.model(), single.run)
         assert _bitwise_equal(res.to_arrays(), ref.to_arrays()), (n, stats)
     # the file layout round-trips, including a point not run yet
-    partial = runner.SweepResult(total.axes, total.points, (None, *total.results[1:]))
-    back = runner.load_any(partial.to_arrays())
+    partial = SweepResult(total.axes, total.points, (None, *total.results[1:]))
+    back = load_any(partial.to_arrays())
     assert back.results[0] is None and back.table()[0] == {
         "fuel.N": 1,
         "pump.statistics": "regular",
@@ -129,8 +130,8 @@ def test_sweep_plan_is_point_major_and_each_point_equals_its_own_run():
 
 
 def test_sweeps_of_different_grids_do_not_merge():
-    a = runner.SweepResult(("fuel.N",), ((1,), (2,)), (None, None))
-    b = runner.SweepResult(("fuel.N",), ((1,), (3,)), (None, None))
+    a = SweepResult(("fuel.N",), ((1,), (2,)), (None, None))
+    b = SweepResult(("fuel.N",), ((1,), (3,)), (None, None))
     with pytest.raises(ValueError, match="different sweeps"):
         a + b
 

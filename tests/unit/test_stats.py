@@ -1,9 +1,9 @@
-"""Running sums, merging and delta-method errors of :mod:`trajmaser.stats`."""
+"""Running sums, merging and delta-method errors of :mod:`trajmaser.results`."""
 
 import numpy as np
 import pytest
 
-from trajmaser.stats import Q_SUPPORT_MIN, Moments, Result
+from trajmaser.results import Q_SUPPORT_MIN, Moments, Result
 
 
 def poisson_moments(rng, mean, size):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from trajmaser.params import InitialField, Model, RunParams
-from trajmaser.stats import Result
+from trajmaser.results import Result
 from trajmaser.trajectories import nblocks, resolve_method, simulate, simulate_block
 
 MODEL = Model(

@@ -25,7 +25,7 @@ import math
 import numpy as np
 from scipy.linalg import expm
 
-from .params import Model
+from trajmaser.params import Model
 
 _OFFSETS = (np.array([0, 1, 2, 3]), np.array([-1, 0, 1, 2]), np.array([-2, -1, 0, 1]))
 _VINV = tuple(np.linalg.inv(np.vander(o.astype(float), 4, increasing=True)) for o in _OFFSETS)
@@ -92,7 +92,7 @@ def poisson_time_series(
     dict
         ``n_mean``, ``n_var``, ``p`` (rows), ``nmax``, ``tail``, ``steps``.
     """
-    from .dm import (
+    from trajmaser.dm.diagonal import (
         _embed_trace,
         _moments_rows,
         _tail,

@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from trajmaser.rules import check_pump as validate_pump
+
 REGULAR, POISSON, BINOMIAL = 0, 1, 2
 _CODES = {"regular": REGULAR, "poisson": POISSON, "binomial": BINOMIAL}
 
@@ -39,35 +41,6 @@ def statistics_code(statistics: str) -> int:
         raise ValueError(
             f"unknown pump statistics {statistics!r}; allowed: {', '.join(_CODES)}"
         ) from None
-
-
-def validate_pump(statistics: str, rate: float, tau: float, p: float = 1.0) -> None:
-    """Check that the pump parameters describe non-overlapping atoms.
-
-    Raises
-    ------
-    ValueError
-        If the rate or τ is not positive, if rτ ≥ 1 (atoms would overlap), or for binomial
-        pumping if p is outside (0, 1] or the slot p/r is shorter than τ.
-    """
-    statistics_code(statistics)
-    if not (rate > 0 and np.isfinite(rate)):
-        raise ValueError(f"pump rate must be positive and finite, got {rate}")
-    if not (tau > 0 and np.isfinite(tau)):
-        raise ValueError(f"interaction time tau must be positive and finite, got {tau}")
-    if rate * tau >= 1.0:
-        raise ValueError(
-            f"atoms overlap: rate*tau = {rate * tau:.6g} must be < 1 "
-            f"(rate = {rate:.6g} /s, tau = {tau:.6g} s)"
-        )
-    if statistics == "binomial":
-        if not (0.0 < p <= 1.0):
-            raise ValueError(f"binomial pump needs 0 < p <= 1, got p = {p}")
-        if p / rate < tau * (1.0 - 1e-12):
-            raise ValueError(
-                f"binomial slot p/rate = {p / rate:.6g} s is shorter than tau = {tau:.6g} s; "
-                f"need p >= rate*tau = {rate * tau:.6g}"
-            )
 
 
 def slot_length(statistics: str, rate: float, p: float = 1.0) -> float:

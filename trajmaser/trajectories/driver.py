@@ -14,11 +14,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .kernels import INIT_FOCK, INIT_THERMAL, fock_tables, run_fock
-from .params import Model, RunParams
-from .pump import slot_length, statistics_code, validate_pump
-from .records import RawAccumulators, RecordPlan, record_plan, to_result
-from .stats import Result
+from trajmaser.params import Model, RunParams
+from trajmaser.pump import slot_length, statistics_code
+from trajmaser.results import Result
+from trajmaser.rules import check_model, check_run
+from trajmaser.trajectories.fock import INIT_FOCK, INIT_THERMAL, fock_tables, run_fock
+from trajmaser.trajectories.records import RawAccumulators, RecordPlan, record_plan, to_result
 
 DEFAULT_LEVELS = 32
 _MAX_LEVELS = 1 << 20
@@ -85,7 +86,8 @@ def simulate_block(
         raise ValueError(f"block {block} out of range: this run has blocks 0..{nb - 1}")
     ntraj = min(run.block_size, run.ntraj - block * run.block_size)
     method = resolve_method(model, run)
-    validate_pump(model.statistics, model.rate, model.tau, model.p)
+    check_model(model)
+    check_run(run)
     plan = record_plan(model, run)
     levels = DEFAULT_LEVELS if levels is None else int(levels)
     if levels < 1:
@@ -95,7 +97,7 @@ def simulate_block(
         if method == "fock":
             raw, maxn = _fock_block(model, run, ntraj, rng, plan, levels)
         else:
-            from .kernels_general import run_general_block
+            from trajmaser.trajectories.general import run_general_block
 
             out = run_general_block(model, run, ntraj, rng, plan, levels)
             if isinstance(out, Result):
@@ -138,12 +140,6 @@ def _fock_block(
     model: Model, run: RunParams, ntraj: int, rng: np.random.Generator, plan: RecordPlan, levels
 ) -> tuple[RawAccumulators, int]:
     """Fock-path kernel call for one block; returns raw sums and the largest n met."""
-    if not 0.0 <= model.pe <= 1.0:
-        raise ValueError(f"pe must lie in [0, 1], got {model.pe}")
-    if model.nbar_bath < 0:
-        raise ValueError(f"nbar_bath must be >= 0, got {model.nbar_bath}")
-    if not 0.0 < run.detector_efficiency <= 1.0:
-        raise ValueError(f"detector_efficiency must be in (0, 1], got {run.detector_efficiency}")
     init = model.initial
     if init.kind == "thermal":
         nbar0 = model.nbar_initial

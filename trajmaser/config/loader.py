@@ -17,7 +17,7 @@ try:  # Python >= 3.11
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from .params import (
+from trajmaser.params import (
     FUEL_MODELS,
     INITIAL_KINDS,
     METHODS,
@@ -111,7 +111,7 @@ class Config:
 
     def model(self) -> Model:
         """The physical model: the fuel resolved to the atom state ρ0."""
-        from .fuel import fuel as resolve_fuel
+        from trajmaser.fuel import fuel as resolve_fuel
 
         res = resolve_fuel(self.fuel)
         c = self.fuel.coherence if self.fuel.model == "state" else (0.0, 0.0)

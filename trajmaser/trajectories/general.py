@@ -28,10 +28,11 @@ import math
 import numpy as np
 from numba import njit
 
-from . import blocks, pump
-from .kernels import _add_pair
-from .params import ConfigError, Model, RunParams
-from .records import RawAccumulators, RecordPlan
+from trajmaser import blocks, pump
+from trajmaser.params import ConfigError, Model, RunParams
+from trajmaser.rules import check_atom_state, check_detector_efficiency, check_model
+from trajmaser.trajectories.fock import _add_pair
+from trajmaser.trajectories.records import RawAccumulators, RecordPlan
 
 __all__ = ["TOP_MAX", "TOP_TOL", "atom_eigenstates", "choose_nmax", "run_general_block"]
 
@@ -57,14 +58,8 @@ def atom_eigenstates(pe: float, coherence: complex) -> tuple[np.ndarray, np.ndar
     ValueError
         If ρ0 is not a density matrix: pe outside [0, 1] or |c|² > pe(1 − pe).
     """
+    check_atom_state(pe, coherence)
     c = complex(coherence)
-    if not 0.0 <= pe <= 1.0:
-        raise ValueError(f"pe must lie in [0, 1], got {pe}")
-    if abs(c) ** 2 > pe * (1.0 - pe) * (1.0 + 1e-12) + 1e-300:
-        raise ValueError(
-            f"atom state is not positive: |coherence|^2 = {abs(c) ** 2:.6g} must be "
-            f"<= pe(1-pe) = {pe * (1.0 - pe):.6g}"
-        )
     rho = np.array([[pe, c], [c.conjugate(), 1.0 - pe]], dtype=complex)
     w, v = np.linalg.eigh(rho)
     w = np.clip(w.real, 0.0, None)
@@ -509,11 +504,8 @@ def run_general_block(
     ValueError
         For an impossible atom state or pump.
     """
-    pump.validate_pump(model.statistics, model.rate, model.tau, model.p)
-    if not 0.0 < run.detector_efficiency <= 1.0:
-        raise ValueError(f"detector_efficiency must be in (0, 1], got {run.detector_efficiency}")
-    if model.kappa < 0 or model.gamma < 0 or model.nbar_bath < 0:
-        raise ValueError("kappa, gamma and nbar_bath must be >= 0")
+    check_model(model)
+    check_detector_efficiency(run.detector_efficiency)
     probs, amps = atom_eigenstates(model.pe, model.coherence)
     nmax = choose_nmax(model, run)
     init_kind, init_amp, nbar0 = _initial_vector(model, nmax)

@@ -24,8 +24,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import expm, lu_factor, lu_solve
 
-from .params import Model, tf_from_nbar
-from .pump import validate_pump
+from trajmaser.params import Model, tf_from_nbar
+from trajmaser.rules import check_model
 
 __all__ = [
     "arrival_series",
@@ -45,16 +45,6 @@ NMAX_LIMIT = 1500  # dense exponentials of size ~4·nmax: nmax = 1500 takes minu
 
 
 # ------------------------------------------------------------------ validation, statistics
-def check_model(model: Model) -> None:
-    """Raise ``ValueError`` when the pump cannot be realised (atoms overlapping etc.) or the
-    atom and cavity parameters are out of range."""
-    validate_pump(model.statistics, model.rate, model.tau, model.p)
-    if not 0.0 <= model.pe <= 1.0:
-        raise ValueError(f"pe must be in [0, 1], got {model.pe}")
-    if model.kappa < 0 or model.gamma < 0 or model.nbar_bath < 0:
-        raise ValueError("kappa, gamma and nbar_bath must be >= 0")
-
-
 def photon_stats(p: np.ndarray, omega: float) -> dict:
     """Moments of a photon-number distribution.
 
@@ -341,7 +331,7 @@ def steady(
         No steady state below ``NMAX_LIMIT`` photons (e.g. inversion without enough loss).
     """
     if not model.is_diagonal:
-        from . import dm_general
+        from trajmaser.dm import general as dm_general
 
         return dm_general.steady(model, tol=tol, nmax=nmax)
     grow = nmax is None
@@ -405,7 +395,7 @@ def arrival_series(model: Model, indices: Sequence[int], nmax: int | None = None
         ``tail`` (largest top-level probability over the records).
     """
     if not model.is_diagonal:
-        from . import dm_general
+        from trajmaser.dm import general as dm_general
 
         return dm_general.arrival_series(model, indices, nmax=nmax)
     idx = np.asarray(indices, dtype=np.int64)
@@ -440,7 +430,7 @@ def time_series(model: Model, times: Sequence[float], nmax: int | None = None) -
         ``n_mean``, ``n_var``, ``p`` (rows), ``nmax``, ``tail``.
     """
     if not model.is_diagonal:
-        from . import dm_general
+        from trajmaser.dm import general as dm_general
 
         return dm_general.time_series(model, times, nmax=nmax)
     t = np.asarray(times, dtype=float)
@@ -448,7 +438,7 @@ def time_series(model: Model, times: Sequence[float], nmax: int | None = None) -
         raise ValueError("times must be >= 0")
     nm = _series_nmax(model, nmax)
     if model.statistics == "poisson":
-        from .dm_poisson import poisson_time_series
+        from trajmaser.dm.poisson import poisson_time_series
 
         return poisson_time_series(model, t, nm)
     m = _maps(model, nm)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import io
+from trajmaser import io
 
 EXIT_INTERRUPTED = 99
 """Exit status of ``trajmaser run`` after a signal: checkpoint written, rerun to resume."""

@@ -8,7 +8,7 @@ import math
 import os
 import sys
 
-from .params import ConfigError
+from trajmaser.params import ConfigError
 
 
 def _emit(payload, as_json: bool, text: str) -> None:
@@ -70,8 +70,8 @@ def _add_fuel(sub) -> None:
 def _cmd_fuel(args) -> int:
     import math
 
-    from .fuel import fuel
-    from .params import FuelParams
+    from trajmaser.fuel import fuel
+    from trajmaser.params import FuelParams
 
     def parse_n(text: str) -> list[int]:
         allowed = "N must be integers >= 0: '10', '1,2,5' or an inclusive range '1..10'"
@@ -124,8 +124,8 @@ def _add_dm(sub) -> None:
 
 
 def _cmd_dm(args) -> int:
-    from . import dm
-    from .config import load_config
+    from trajmaser.config import load_config
+    from trajmaser.dm import diagonal as dm
 
     cfg = load_config(args.config)
     if cfg.sweep:  # one steady state per sweep point
@@ -240,8 +240,9 @@ def _steady_text(summary: dict, ref: dict | None) -> str:
 
 
 def _cmd_run(args) -> int:
-    from . import parallel, runner
-    from .config import load_config
+    from trajmaser.config import load_config
+    from trajmaser.run import engine as parallel
+    from trajmaser.run import runner
 
     ctx = parallel.mpi_context()
     cfg = load_config(args.config)
@@ -273,7 +274,7 @@ def _cmd_run(args) -> int:
 
 def _report(result, cfg, as_json: bool, *, with_dm: bool) -> int:
     """Print the steady-state summary (single run) or the sweep table."""
-    from .runner import SweepResult
+    from trajmaser.results import SweepResult
 
     if isinstance(result, SweepResult):
         rows = result.table()
@@ -283,7 +284,7 @@ def _report(result, cfg, as_json: bool, *, with_dm: bool) -> int:
     summary["atoms"] = cfg.run.atoms if cfg is not None else None
     ref = None
     if with_dm and cfg is not None:
-        from . import dm
+        from trajmaser.dm import diagonal as dm
 
         try:
             steady = dm.steady(cfg.model())
@@ -329,14 +330,15 @@ def _add_summary(sub) -> None:
 
 
 def _cmd_summary(args) -> int:
-    from . import io, runner
-    from .config import config_from_dict
+    from trajmaser import io
+    from trajmaser.config import config_from_dict
+    from trajmaser.results import SweepResult, load_any
 
     arrays, meta = io.load_result(args.result)
-    result = runner.load_any(arrays)
+    result = load_any(arrays)
     cfg = config_from_dict(meta["config"]) if meta.get("config") else None
     if args.series:
-        if isinstance(result, runner.SweepResult):
+        if isinstance(result, SweepResult):
             raise ValueError("--series needs a single-point result, this file holds a sweep")
         series = result.series()
         _emit(series, args.json, _series_text(series))
@@ -382,9 +384,11 @@ def _add_compare(sub) -> None:
 
 
 def _cmd_compare(args) -> int:
-    from . import compare
+    from trajmaser import compare
+    from trajmaser.cli.plots import plot_comparison
+    from trajmaser.results.files import load_runs
 
-    runs, _ = compare.load_runs(args.result)
+    runs, _ = load_runs(args.result)
     if len(runs) > 1 or runs[0][0]:
         return _compare_sweep(args, runs)
     _, result, model, run = runs[0]
@@ -395,14 +399,14 @@ def _cmd_compare(args) -> int:
     reference = compare.load_reference(args.reference) if args.reference else None
     report = compare.compare_result(result, model, run, reference=reference, k=args.k)
     if args.plot:
-        compare.plot_comparison(report, result, args.plot)
+        plot_comparison(report, result, args.plot)
     _emit(report, args.json, compare.format_report(report))
     return 0 if report["ok"] else 1
 
 
 def _compare_sweep(args, runs) -> int:
     """Every point of a sweep against its own density matrix; exit 0 only if all agree."""
-    from . import compare
+    from trajmaser import compare
 
     if args.reference or args.plot or args.print_times:
         raise ValueError("--reference, --plot and --print-times need a single-point result")

@@ -33,8 +33,8 @@ import math
 import numpy as np
 from scipy.sparse.linalg import expm_multiply
 
-from . import dm
-from .params import Model
+from trajmaser.dm import diagonal as dm
+from trajmaser.params import Model
 
 __all__ = ["atom_q", "conditional_maps", "gap_map"]
 

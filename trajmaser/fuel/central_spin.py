@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from .params import FUEL_MODELS, FuelParams, tq_from_pe
+from trajmaser.params import FUEL_MODELS, FuelParams, tq_from_pe
 
 SPIN_MODELS = ("star", "spin")
 _LOG2 = math.log(2.0)

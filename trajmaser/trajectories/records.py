@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import Model, RunParams
-from .stats import Moments, Result
+from trajmaser.params import Model, RunParams
+from trajmaser.results import Moments, Result
 
 NSUMS = 6
 

@@ -27,8 +27,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.linalg import expm
 
-from .dm import NMAX_LIMIT, _nmax_estimate, _tail, check_model, photon_stats
-from .params import Model
+from trajmaser.dm.diagonal import NMAX_LIMIT, _nmax_estimate, _tail, check_model, photon_stats
+from trajmaser.params import Model
 
 __all__ = ["arrival_series", "cavity_maps", "initial_density", "steady", "time_series"]
 
@@ -192,7 +192,7 @@ def initial_density(model: Model, nmax: int) -> np.ndarray:
     n1 = nmax + 1
     kind, val = model.initial.kind, model.initial.value
     if kind != "coherent":
-        from .dm import initial_distribution
+        from trajmaser.dm.diagonal import initial_distribution
 
         return np.diag(initial_distribution(model, nmax)).astype(complex)
     n = np.arange(n1)
@@ -209,7 +209,7 @@ def _initial_support(model: Model) -> int:
     if model.initial.kind == "coherent":
         a2 = model.initial.value**2
         return int(a2 + 10.0 * math.sqrt(a2) + 25)
-    from .dm import _initial_support as diag_support
+    from trajmaser.dm.diagonal import _initial_support as diag_support
 
     return diag_support(model)
 

@@ -25,8 +25,8 @@ import math
 import numpy as np
 from numba import njit
 
-from .blocks import block_coeffs, jump_time, norm2, propagate
-from .pump import first_arrival, next_arrival
+from trajmaser.blocks import block_coeffs, jump_time, norm2, propagate
+from trajmaser.pump import first_arrival, next_arrival
 
 INIT_THERMAL, INIT_FOCK = 0, 1
 

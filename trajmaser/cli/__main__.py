@@ -1,0 +1,7 @@
+"""``python -m trajmaser.cli``: the same as the ``trajmaser`` command."""
+
+import sys
+
+from trajmaser.cli.main import main
+
+sys.exit(main())
