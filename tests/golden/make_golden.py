@@ -1,6 +1,6 @@
 """Write tests/data/golden.json from the current code (run only when numbers change on purpose).
 
-    python tests/golden/make_golden.py
+python tests/golden/make_golden.py
 """
 
 import json
