@@ -21,6 +21,7 @@ from scipy import stats
 from trajmaser.dm import switching as sw
 from trajmaser.params import InitialField, Model, RunParams
 from trajmaser.switching import Budget, switching
+from trajmaser.switching import stationarity as stat
 from trajmaser.switching.chain import atom_step, chain_args
 
 
@@ -113,16 +114,16 @@ def test_one_peak_has_no_switching():
 
 def test_stationarity_warning_names_a_sufficient_burn_in():
     run = RunParams(atoms=600, ntraj=10, burn_in=200)
-    st = sw.stationarity(FEASIBLE, run)
+    st = stat.stationarity(FEASIBLE, run)
     assert not st["stationary"] and st["needed_burn_in"] > run.burn_in
-    text = sw.stationarity_warning(FEASIBLE, run)
+    text = stat.stationarity_warning(FEASIBLE, run)
     assert f"burn_in >= {st['needed_burn_in']}" in text
     need = st["needed_burn_in"]
     just = dataclasses.replace(run, burn_in=need, atoms=need + 400)
     before = dataclasses.replace(run, burn_in=need - 1, atoms=need + 400)
-    assert sw.stationarity(FEASIBLE, just)["distance"] <= sw.STATIONARY_TV
-    assert sw.stationarity(FEASIBLE, before)["distance"] > sw.STATIONARY_TV
-    assert sw.stationarity_warning(FEASIBLE, just) is None
+    assert stat.stationarity(FEASIBLE, just)["distance"] <= stat.STATIONARY_TV
+    assert stat.stationarity(FEASIBLE, before)["distance"] > stat.STATIONARY_TV
+    assert stat.stationarity_warning(FEASIBLE, just) is None
 
 
 # ------------------------------------------------------------------ trajectories
@@ -155,7 +156,7 @@ def _check(doc: dict, keys=("mfpt_up_atoms", "mfpt_down_atoms")) -> None:
         assert doc[f"{k}_err"] < 0.25 * doc[k]
     for p, q in zip(doc["peaks"], ref["peaks"], strict=True):
         assert p["n_mode"] == q["n_mode"]
-        assert abs(p["weight"] - q["weight"]) < 4 * p["weight_err"]
+        assert abs(p["weight"] - q["weight"]) <= 4 * p["weight_err"] + 1e-12
     for k in ("n_mean", "mandel_q"):
         s = doc["steady"]
         assert abs(s[k] - ref["steady"][k]) < 4 * s[f"{k}_err"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from trajmaser.cli.render import emit
+from trajmaser.cli.switching import annotate_stationarity
 
 
 def add_run_parser(sub) -> None:
@@ -114,6 +115,7 @@ def _report(result, cfg, as_json: bool, *, with_dm: bool) -> int:
 
     if isinstance(result, SweepResult):
         rows = result.table()
+        annotate_stationarity(cfg, rows)
         emit(rows, as_json, _sweep_text(result.axes, rows))
         return 0
     summary = result.summary()
@@ -131,6 +133,7 @@ def _report(result, cfg, as_json: bool, *, with_dm: bool) -> int:
             ref = {b: steady[b] for b in ("arrival", "time")}
             keys = ("n_mean", "n_var", "mandel_q", "Tf_over_Tb", "efficiency")
             summary["density_matrix"] = {b: {k: ref[b][k] for k in keys} for b in ref}
+    annotate_stationarity(cfg, summary)
     emit(summary, as_json, _steady_text(summary, ref))
     return 0
 
@@ -147,6 +150,7 @@ def _sweep_text(axes, rows: list[dict]) -> str:
             line += f"{a['Tf_over_Tb']:>13.5f} +- {a['Tf_over_Tb_err']:<7.5f}"
             line += f"{t['mandel_q']:>10.4f} +- {t['mandel_q_err']:<6.4f}"
             line += "" if t["q_reliable"] else " (Q unreliable: n >= 2 barely sampled)"
+        line += " (not stationary: see warning)" if r.get("stationarity_warning") else ""
         out.append(line)
     return "\n".join(out)
 

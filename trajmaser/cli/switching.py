@@ -86,3 +86,29 @@ def run(args) -> int:
     doc = report(plan, ref, outcome.result)
     emit(doc, args.json, _text(doc))
     return 0
+
+
+def annotate_stationarity(cfg, payload) -> None:
+    """Warn on stderr when a run's steady window is not stationary, and flag it in ``payload``.
+
+    ``payload`` is a run summary (dict) or the rows of a sweep table (list, in the order of
+    ``cfg.grid()``); each gets ``stationarity_warning`` (the text, or None).  Models with
+    coherent atoms or fields are not checked (their general density matrix is slow), nor
+    models without a steady state.
+    """
+    from trajmaser.switching.stationarity import stationarity_warning
+
+    if cfg is None:
+        return
+    points = cfg.grid() if isinstance(payload, list) else [({}, cfg)]
+    rows = payload if isinstance(payload, list) else [payload]
+    for (labels, point), row in zip(points, rows, strict=True):
+        model = point.model()
+        try:
+            text = stationarity_warning(model, point.run) if model.is_diagonal else None
+        except ValueError:  # no steady state (e.g. inverted atoms)
+            text = None
+        row["stationarity_warning"] = text
+        if text:
+            where = ", ".join(f"{k} = {v}" for k, v in dict(labels).items())
+            print(f"warning{f' ({where})' if where else ''}: {text}", file=sys.stderr)

@@ -22,11 +22,6 @@ stochastic: M[m, n] = P(X_{k+1} = m | X_k = n).  Everything below is exact for t
   of the chain restarted at the start state whenever it would enter the target, with π'
   from the Grassmann–Taksar–Heyman elimination (no subtractions, so times of 10¹⁵ atoms keep
   their relative accuracy).
-* Stationarity of a run (:func:`stationarity`): the exact total-variation distance
-  d(b) = ½‖M^b F p0 − π‖₁ of the cavity just before atom b from the stationary law
-  (p0 the initial field, F the map to the first arrival), and the smallest burn-in with
-  d ≤ ``STATIONARY_TV``; d is non-increasing in b, so the smallest b is found by bisection
-  over binary powers of M.
 """
 
 from __future__ import annotations
@@ -37,18 +32,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trajmaser.params import Model, RunParams
+from trajmaser.params import Model
 
 __all__ = [
     "MIN_WEIGHT",
-    "STATIONARY_TV",
     "VALLEY_RATIO",
     "Peak",
+    "chain",
     "find_peaks",
     "mean_first_passage",
     "relaxation_atoms",
-    "stationarity",
-    "stationarity_warning",
+    "relaxation_general",
+    "relaxation_of",
     "stationary_gth",
     "step_matrix",
     "switching",
@@ -57,7 +52,6 @@ __all__ = [
 
 VALLEY_RATIO = 0.1  # a valley must be 10x below the lower of the two maxima it separates
 MIN_WEIGHT = 1e-9  # lighter peaks hold the field less than one atom in 10^9
-STATIONARY_TV = 1e-3  # total-variation distance below which a state counts as stationary
 _EIG_FLOOR = 1e-11  # 1 − |λ2| below this is within rounding of the eigenvalue solver
 
 
@@ -83,12 +77,6 @@ def step_matrix(model: Model, nmax: int) -> np.ndarray:
 
     _check_diagonal(model)
     return gap_map(model, nmax)[0] @ atom_maps(model, nmax)[0]
-
-
-def _first_map(model: Model, nmax: int) -> np.ndarray:
-    from trajmaser.dm.atomstats import gap_map
-
-    return gap_map(model, nmax)[1]
 
 
 def stationary_gth(step: np.ndarray) -> np.ndarray:
@@ -267,13 +255,14 @@ def _solve_cached(model: Model, tol: float, nmax: int | None) -> tuple[dict, np.
     return st, step
 
 
-def _solve(model: Model, tol: float, nmax: int | None) -> tuple[dict, np.ndarray]:
-    """Steady state and step matrix at the steady state's cut-off (cached per model)."""
+def chain(model: Model, tol: float = 1e-12, nmax: int | None = None) -> tuple[dict, np.ndarray]:
+    """Steady state (:func:`trajmaser.dm.steady`) and step matrix at its cut-off (cached)."""
     _check_diagonal(model)
     return _solve_cached(model, float(tol), None if nmax is None else int(nmax))
 
 
-def _relaxation_of(step: np.ndarray, pi: np.ndarray) -> float:
+def relaxation_of(step: np.ndarray, pi: np.ndarray) -> float:
+    """Relaxation in atoms of the chain ``step`` with stationary law ``pi``."""
     lam2 = _subdominant(step)
     if 1.0 - lam2 >= _EIG_FLOOR:
         return _relaxation(lam2, {})
@@ -307,7 +296,7 @@ def switching(
         ``steady`` (``n_mean``, ``mandel_q`` of the arrival state), ``basins`` (list of
         ``[lo, hi]``), ``p`` (the arrival p(n)), ``nmax``.
     """
-    st, step = _solve(model, tol, nmax)
+    st, step = chain(model, tol, nmax)
     p = np.asarray(st["arrival"]["p"])
     peaks = find_peaks(p, valley_ratio=valley_ratio, min_weight=min_weight)
     times = switching_times(step, peaks)
@@ -329,12 +318,13 @@ def relaxation_atoms(model: Model, *, tol: float = 1e-12, nmax: int | None = Non
     density matrix (its subdominant eigenvalue by sparse Arnoldi iteration).
     """
     if not model.is_diagonal:
-        return _relaxation_general(model, tol, nmax)
-    st, step = _solve(model, tol, nmax)
-    return _relaxation_of(step, np.asarray(st["arrival"]["p"]))
+        return relaxation_general(model, tol, nmax)
+    st, step = chain(model, tol, nmax)
+    return relaxation_of(step, np.asarray(st["arrival"]["p"]))
 
 
-def _relaxation_general(model: Model, tol: float, nmax: int | None) -> float:
+def relaxation_general(model: Model, tol: float = 1e-12, nmax: int | None = None) -> float:
+    """Relaxation in atoms of the general atom-to-atom map on the cavity density matrix."""
     import scipy.sparse.linalg as spla
 
     from trajmaser import dm
@@ -348,111 +338,3 @@ def _relaxation_general(model: Model, tol: float, nmax: int | None) -> float:
         ev = spla.eigs(step, k=3, which="LM", return_eigenvectors=False)
     lam2 = float(np.sort(np.abs(ev))[::-1][1])
     return -1.0 / math.log(lam2) if 0 < lam2 < 1 else (0.0 if lam2 <= 0 else math.inf)
-
-
-# ------------------------------------------------------------------ stationarity of a run
-def _moments(p: np.ndarray, n: np.ndarray) -> tuple[float, float]:
-    m1 = float(p @ n)
-    return m1, float(p @ (n * n)) - m1 * m1
-
-
-def _distance(p: np.ndarray, pi: np.ndarray) -> float:
-    """max(total variation, relative error of n̄, relative error of Var n) of p against π."""
-    n = np.arange(pi.size, dtype=float)
-    (m, v), (m0, v0) = _moments(p, n), _moments(pi, n)
-    tv = 0.5 * float(np.abs(p - pi).sum())
-    return max(tv, abs(m - m0) / max(m0, 1e-300), abs(v - v0) / max(v0, 1e-300))
-
-
-def _needed_burn_in(step: np.ndarray, p0: np.ndarray, pi: np.ndarray, tol: float) -> int:
-    """Smallest b with distance(M^b p0, π) ≤ tol, by bisection over binary powers of M."""
-    if _distance(p0, pi) <= tol:
-        return 0
-    powers = [step]
-    while _distance(powers[-1] @ p0, pi) > tol:
-        if len(powers) > 62:
-            return 2**62
-        powers.append(powers[-1] @ powers[-1])
-    b, v = 0, p0
-    for j in range(len(powers) - 1, -1, -1):
-        w = powers[j] @ v
-        if _distance(w, pi) > tol:
-            v, b = w, b + 2**j
-    return b + 1
-
-
-def _after(step: np.ndarray, p0: np.ndarray, atoms: int) -> np.ndarray:
-    v, mat, k = p0, step, int(atoms)
-    while k:
-        if k & 1:
-            v = mat @ v
-        k >>= 1
-        if k:
-            mat = mat @ mat
-    return v
-
-
-def stationarity(model: Model, run: RunParams, *, tol: float = STATIONARY_TV) -> dict:
-    """How far a run's steady window starts from the stationary field.
-
-    Parameters
-    ----------
-    model : Model
-    run : RunParams
-        Uses ``burn_in`` and ``atoms``.
-    tol : float
-        Distance counted as stationary.
-
-    Returns
-    -------
-    dict
-        ``relaxation_atoms``, ``burn_in``, ``window`` (atoms − burn_in), ``distance`` of the
-        cavity just before atom ``burn_in`` from the stationary arrival law: the largest of
-        its total-variation distance and the relative errors of n̄ and Var n (for
-        non-diagonal models the bound e^{−burn_in/relaxation}), ``needed_burn_in`` (the
-        smallest burn-in with distance ≤ tol, found by bisection over binary powers of M;
-        non-diagonal models: relaxation · ln(1/tol)), ``stationary`` (distance ≤ tol).
-    """
-    from trajmaser import dm
-
-    burn = int(run.burn_in)
-    out = {"burn_in": burn, "window": int(run.atoms) - burn}
-    if not model.is_diagonal:
-        relax = _relaxation_general(model, 1e-12, None)
-        dist = math.exp(-burn / relax) if relax > 0 else 0.0
-        need = int(math.ceil(relax * math.log(1.0 / tol)))
-    else:
-        st, step = _solve(model, 1e-12, None)
-        nm = st["nmax"]
-        pi = np.asarray(st["arrival"]["p"])
-        p0 = _first_map(model, nm) @ dm.initial_distribution(model, nm)
-        relax = _relaxation_of(step, pi)
-        dist = _distance(_after(step, p0, burn), pi)
-        need = 0 if dist <= tol else _needed_burn_in(step, p0, pi, tol)
-    out.update(relaxation_atoms=relax, distance=dist, needed_burn_in=need)
-    out["stationary"] = bool(dist <= tol)
-    return out
-
-
-def stationarity_warning(model: Model, run: RunParams, *, tol: float = STATIONARY_TV) -> str | None:
-    """A warning when the run's burn-in ends before the field is stationary, else None.
-
-    The text gives the relaxation time, the distance left at ``burn_in`` and the burn-in that
-    would do; it also notes a window shorter than the relaxation time.
-    """
-    s = stationarity(model, run, tol=tol)
-    if s["stationary"]:
-        return None
-    relax = s["relaxation_atoms"]
-    text = (
-        f"burn_in = {s['burn_in']} atoms is too short for a stationary steady window: the "
-        f"slowest relaxation of the field is {relax:.3g} atoms, and just before atom "
-        f"{s['burn_in']} the cavity is still {s['distance']:.2g} (total variation) from its "
-        f"stationary state; burn_in >= {s['needed_burn_in']:.4g} would do"
-    )
-    if s["window"] < relax:
-        text += (
-            f" (the window of {s['window']} atoms is also shorter than the relaxation time, so "
-            "each trajectory samples only part of the slow fluctuations)"
-        )
-    return text + "."
