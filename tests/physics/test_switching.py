@@ -180,3 +180,29 @@ def test_one_peak_reports_no_switching():
     assert doc["mfpt_up_atoms"] is None and doc["mfpt_down_atoms_err"] is None
     assert doc["message"] and len(doc["peaks"]) == 1
     _check(doc, keys=())
+
+
+# ------------------------------------------------------------------ click correlations
+CLICK_CASES = [
+    dataclasses.replace(micromaser(20, 3.0, s), pe=0.7, gamma=50.0, nbar_bath=0.3) for s in STATS
+]
+
+
+@pytest.mark.parametrize("model", CLICK_CASES, ids=STATS)
+@pytest.mark.parametrize("start", [None, 3])
+def test_click_correlation_rebuilds_the_atom_count_variance(model, start):
+    """⟨N_e(N_e − 1)⟩ over W atoms = 2 Σ_j Σ_k P(e_k, e_{k+j}): atom_q (tested against qutip)
+    against the pair sums p_ee(j) × Σ_k P(e_k) of click_correlation."""
+    from trajmaser.dm.atomstats import atom_q
+    from trajmaser.dm.clicks import click_correlation
+
+    window, nmax = 7, 40
+    kw = {} if start is None else {"start": start, "window": window}
+    corr = click_correlation(model, window - 1, efficiency=0.6, nmax=nmax, **kw)
+    pairs = 0.0
+    for j, p_ee in zip(corr["lag"], corr["p_ee"], strict=True):
+        first = atom_q(model, window - j, start=start, nmax=nmax)["n_mean"]  # Σ_k P(e_k)
+        pairs += p_ee * first
+    ref = atom_q(model, window, start=start, nmax=nmax)
+    assert 2 * pairs == pytest.approx(ref["n_var"] + ref["n_mean"] ** 2 - ref["n_mean"], rel=1e-9)
+    assert corr["p_e"] == pytest.approx(ref["p_e"], rel=1e-12)

@@ -17,6 +17,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from trajmaser import dm
     from trajmaser.config import load_config
+    from trajmaser.dm.clicks import click_correlation
     from trajmaser.dm.switching import relaxation_atoms
 
     cfg = load_config(args.config)
@@ -47,9 +48,14 @@ def run(args) -> int:
             b.pop("p", None)
     cg = dm.coarse_grained(model)
     relax = relaxation_atoms(model, tol=args.tol)
+    clicks = None
+    if model.is_diagonal:  # stationary P(atom k+j excited | atom k excited), j = 1 … 16
+        c = click_correlation(model, efficiency=cfg.run.detector_efficiency, tol=args.tol)
+        clicks = {"p_e": c["p_e"], "correlation": {"lag": c["lag"], "p_ee": c["p_ee"]}}
     payload = {
         "steady": blocks,
         "relaxation_atoms": relax,
+        "clicks": clicks,
         "nmax": res["nmax"],
         "tail": res["tail"],
         "coarse_grained": cg,
@@ -64,6 +70,12 @@ def run(args) -> int:
             f"Q={b['mandel_q']:.6g} Tf/Tb={b['Tf_over_Tb']:.8g} eta={b['efficiency']:.6g}"
         )
     lines.append(f"  slowest relaxation of the atom-to-atom map: {relax:.6g} atoms")
+    if clicks is not None:
+        corr = ", ".join(f"{v:.4f}" for v in clicks["correlation"]["p_ee"][:4])
+        lines.append(
+            f"  atoms found excited: p_e = {clicks['p_e']:.6f}; P(k+j excited | k excited), "
+            f"j = 1..4: {corr}"
+        )
     if cg["below_threshold"]:
         lines.append(f"  c.g.     n_mean={cg['n_mean']:.10g} Tf/Tb={cg['Tf_over_Tb']:.8g}")
     else:
