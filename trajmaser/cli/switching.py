@@ -78,8 +78,8 @@ def run(args) -> int:
     if not outcome.complete:
         from trajmaser.run import EXIT_INTERRUPTED
 
-        print(f"trajmaser switching: interrupted; rerun to resume from {args.output}.ckpt.npz"
-              if args.output else "trajmaser switching: interrupted", file=sys.stderr)  # fmt: skip
+        kept = "; checkpoint kept: rerun the same command to resume" if args.output else ""
+        print(f"trajmaser switching: interrupted{kept}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if outcome.result is None:  # not rank 0
         return 0
