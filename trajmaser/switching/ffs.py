@@ -9,16 +9,21 @@ s·a < s·λ_0 < s·λ_1 < … < s·λ_M = s·b.
   first crossing of λ_0 after a visit to A is counted and its photon number stored (as a
   histogram of crossing states); on reaching B the chain restarts at the A mode, so every
   A-state period starts exactly where the mean first-passage time is defined.
-* :func:`stage`: trial runs from states drawn uniformly from the previous interface's
-  crossings until they reach the next interface (success, state stored) or fall back to A.
+* :func:`stage`: trial runs from the states where the previous interface was crossed, each
+  state carrying a weight, until they reach the next interface (success: the end state is
+  kept with the weight of its trial) or fall back to A.  The trials are stratified by start
+  state (every state present gets its share of the trials, and at least a few), so a rare
+  state, e.g. one reached by a long pump gap that overshot several interfaces, is followed
+  by many trials instead of by the few copies a uniform draw would give it; its weight
+  carries its true probability.  The weighted success fraction P_i is unbiased, as is the
+  product of the P_i (the final weight of weighted splitting).
 
 The rate of A → B transitions per atom of A-state time is Φ Π P_i with Φ = crossings of λ_0
-per atom and P_i the stage success fractions; its inverse is the mean first-passage time.
+per atom; its inverse is the mean first-passage time.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from trajmaser.switching.chain import atom_step
@@ -58,37 +63,43 @@ def basin_run(
 
 
 @njit(cache=True)
-def _draw(cdf, rng):
-    return np.searchsorted(cdf, rng.random() * cdf[-1], side="right")
-
-
-@njit(cache=True)
 def stage(
-    starts, trials, sign, a_edge, target, pe, consts, tau, code, pars, tables, rng, ends, cap
-):
-    """``trials`` trial runs from photon numbers drawn from the histogram ``starts``.
+    weights, trials, per_state, sign, a_edge, target, pe, consts, tau, code, pars, tables, rng,
+    ends, cap,
+):  # fmt: skip
+    """About ``trials`` trial runs from the weighted start states ``weights`` (by photon number).
 
-    Successes (y ≥ s·target before y ≤ s·a_edge) add their end state to ``ends``.  A trial
-    longer than ``cap`` atoms stops the stage.  Returns ``(successes, atoms, completed)``.
+    Stratified: a start state of weight share w gets max(``per_state``, round(w · trials))
+    trials, and each of its successes (y ≥ s·target before y ≤ s·a_edge) adds w / (its
+    trials) to ``ends`` at its end state, so ``ends`` gains the estimated success probability
+    P = Σ_n w_n h(n) in total.  A trial longer than ``cap`` atoms stops the stage.
+    Returns ``(successes, atoms, trials run, completed)``.
     """
     top = ends.shape[0] - 1
-    cdf = np.cumsum(starts)
+    total = weights.sum()
     successes = 0
     atoms = 0
-    for t in range(trials):
-        n = _draw(cdf, rng)
-        steps = 0
-        while True:
-            y = sign * n
-            if y >= sign * target:
-                successes += 1
-                ends[min(n, top)] += 1
-                break
-            if y <= sign * a_edge:
-                break
-            if steps >= cap:
-                return successes, atoms, t
-            n = atom_step(n, pe, consts, tau, code, pars, tables, rng)
-            steps += 1
-            atoms += 1
-    return successes, atoms, trials
+    ran = 0
+    for n0 in range(weights.shape[0]):
+        if weights[n0] <= 0.0:
+            continue
+        share = weights[n0] / total
+        tn = max(per_state, int(round(share * trials)))
+        for _ in range(tn):
+            n = n0
+            steps = 0
+            while True:
+                y = sign * n
+                if y >= sign * target:
+                    successes += 1
+                    ends[min(n, top)] += share / tn
+                    break
+                if y <= sign * a_edge:
+                    break
+                if steps >= cap:
+                    return successes, atoms, ran, False
+                n = atom_step(n, pe, consts, tau, code, pars, tables, rng)
+                steps += 1
+                atoms += 1
+        ran += tn
+    return successes, atoms, ran, True

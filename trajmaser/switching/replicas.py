@@ -50,7 +50,10 @@ class SwitchingPlan:
     basin_atoms : int
         Atoms of each basin run.
     trials : int
-        Trial runs per interface and replica (a batch).
+        Trial runs per interface and replica (a batch), shared among the start states in
+        proportion to their weights ...
+    per_state : int
+        ... with at least this many per start state.
     min_successes : int
         Batches are added at an interface until this many trials succeeded ...
     max_batches : int
@@ -70,6 +73,7 @@ class SwitchingPlan:
     min_successes: int = 20
     max_batches: int = 100
     spacing: int = 1
+    per_state: int = 10
     trial_cap: int = 10_000_000
     table_size: int = field(default=512)
 
@@ -130,25 +134,25 @@ class Replicas:
 
 
 def _stages(plan: SwitchingPlan, args, rng, sign, a_edge, levels, cross, out) -> None:
-    starts = cross
+    """Stages through ``levels`` from the λ_0 crossings; ``out[i]`` = (trials, P·trials, atoms)."""
+    weights = cross
     for i in range(levels.size - 1):
         ends = np.zeros(plan.nbins)
-        tot = np.zeros(3)
-        for _ in range(plan.max_batches):
-            s, a, done = stage(starts, plan.trials, sign, a_edge, levels[i + 1], *args, rng, ends,
-                               plan.trial_cap)  # fmt: skip
-            if done < plan.trials:
+        ran, hits, atoms, batches = 0, 0, 0, 0
+        while batches < plan.max_batches and (batches == 0 or hits < plan.min_successes):
+            s, a, t, done = stage(weights, plan.trials, plan.per_state, sign, a_edge,
+                                  levels[i + 1], *args, rng, ends, plan.trial_cap)  # fmt: skip
+            if not done:
                 raise RuntimeError(
                     f"a trial from interface n = {levels[i]} ran {plan.trial_cap} atoms without "
                     "reaching the next interface or the basin: a trap between the peaks"
                 )
-            tot += (plan.trials, s, a)
-            if tot[1] >= plan.min_successes:
-                break
-        out[i] = tot
-        if tot[1] == 0:
+            ran, hits, atoms, batches = ran + t, hits + s, atoms + a, batches + 1
+        prob = ends.sum() / batches
+        out[i] = (ran, prob * ran, atoms)
+        if hits == 0:
             return
-        starts = ends
+        weights = ends
 
 
 def run_replica(plan: SwitchingPlan, block: int) -> Replicas:
