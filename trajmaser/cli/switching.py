@@ -29,6 +29,9 @@ def add_parser(sub) -> None:
     p.add_argument("--trials", type=int, default=1000, help="trials per interface (1000)")
     p.add_argument("--basin-atoms", type=int, default=200_000, help="atoms per basin run (200000)")
     p.add_argument("--spacing", type=int, default=1, help="photons between interfaces (1)")
+    p.add_argument(
+        "--distribution", action="store_true", help="include the estimated p(n) with errors"
+    )
     p.set_defaults(func=run)
 
 
@@ -84,6 +87,8 @@ def run(args) -> int:
     if outcome.result is None:  # not rank 0
         return 0
     doc = report(plan, ref, outcome.result)
+    if not args.distribution:
+        doc.pop("distribution")
     emit(doc, args.json, _text(doc))
     return 0
 

@@ -147,6 +147,7 @@ def report(plan: SwitchingPlan, ref: dict, reps: Replicas) -> dict:
             **{key: ref[key] for key in dm_keys},
             "steady": ref["steady"],
         },
+        "distribution": {"p": val[4 + k :], "p_err": err[4 + k :]},
         "n_lo": ref["n_lo"],
         "n_hi": ref["n_hi"],
         "message": None if two else "one peak: the field does not switch",

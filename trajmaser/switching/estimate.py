@@ -45,7 +45,7 @@ def _moments(p: np.ndarray) -> tuple[float, float]:
 
 
 def point_estimate(basin, stages, hist, nstages, basins) -> np.ndarray:
-    """Estimates from summed counts: [up, down, weight of each peak…, n̄, Q].
+    """Estimates from summed counts: [up, down, weight of each peak…, n̄, Q, p(0), p(1), …].
 
     ``basin`` (2, 3), ``stages`` (2, M, 3), ``hist`` (2, nbins) summed over replicas;
     ``nstages`` = (stages up, stages down); ``basins`` = [[lo, hi], …] of the peaks.
@@ -61,7 +61,7 @@ def point_estimate(basin, stages, hist, nstages, basins) -> np.ndarray:
         p = p_lo
     weights = [float(p[lo : hi + 1].sum()) for lo, hi in basins]
     weights[-1] += float(p[basins[-1][1] + 1 :].sum())  # overflow bins belong to the top peak
-    return np.array([up, down, *weights, *_moments(p)])
+    return np.array([up, down, *weights, *_moments(p), *p])
 
 
 def estimate(reps: Replicas, nstages: tuple, basins: list) -> tuple[np.ndarray, np.ndarray]:
