@@ -38,6 +38,12 @@ def _distance(p: np.ndarray, pi: np.ndarray) -> float:
     return max(tv, abs(m - m0) / max(m0, 1e-300), abs(v - v0) / max(v0, 1e-300))
 
 
+def _square(mat: np.ndarray) -> np.ndarray:
+    """M² renormalised to unit column sums (rounding would otherwise double at every squaring)."""
+    sq = mat @ mat
+    return sq / sq.sum(axis=0)
+
+
 def _needed_burn_in(step: np.ndarray, p0: np.ndarray, pi: np.ndarray, tol: float) -> int:
     """Smallest b with distance(M^b p0, π) ≤ tol, by bisection over binary powers of M."""
     if _distance(p0, pi) <= tol:
@@ -46,10 +52,11 @@ def _needed_burn_in(step: np.ndarray, p0: np.ndarray, pi: np.ndarray, tol: float
     while _distance(powers[-1] @ p0, pi) > tol:
         if len(powers) > 62:
             return 2**62
-        powers.append(powers[-1] @ powers[-1])
+        powers.append(_square(powers[-1]))
     b, v = 0, p0
     for j in range(len(powers) - 1, -1, -1):
         w = powers[j] @ v
+        w /= w.sum()
         if _distance(w, pi) > tol:
             v, b = w, b + 2**j
     return b + 1
@@ -60,9 +67,10 @@ def _after(step: np.ndarray, p0: np.ndarray, atoms: int) -> np.ndarray:
     while k:
         if k & 1:
             v = mat @ v
+            v /= v.sum()
         k >>= 1
         if k:
-            mat = mat @ mat
+            mat = _square(mat)
     return v
 
 
@@ -99,7 +107,7 @@ def stationarity(model: Model, run: RunParams, *, tol: float = STATIONARY_TV) ->
     else:
         st, step = exact.chain(model)
         nm = st["nmax"]
-        pi = np.asarray(st["arrival"]["p"])
+        pi = exact.stationary_gth(step)  # accurate where the chain is nearly decomposable
         p0 = gap_map(model, nm)[1] @ dm.initial_distribution(model, nm)
         relax = exact.relaxation_of(step, pi)
         dist = _distance(_after(step, p0, burn), pi)
