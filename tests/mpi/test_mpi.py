@@ -1,4 +1,4 @@
-"""trajmaser.run.engine under ``mpiexec -n 2``: bitwise equality with serial runs, failures
+"""trajmaser.run on the MPI backend (``mpiexec -n 2``): bitwise equality with serial runs, failures
 that abort quickly, and signals that checkpoint and resume to the same bits.
 
 Each test launches subprocesses running tests/mpi/toy.py (a mergeable toy task).  Skipped

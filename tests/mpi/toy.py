@@ -1,4 +1,4 @@
-"""A toy mergeable result and block task for testing trajmaser.run.engine without the engine.
+"""A toy mergeable result and block task for testing trajmaser.run without the kernels.
 
 Run as a script (serially or under ``mpiexec -n K``), with the shape of ``trajmaser run``::
 
@@ -76,7 +76,7 @@ class ToyTask:
 
 def main(argv: list[str] | None = None) -> int:
     from trajmaser import io
-    from trajmaser.run import engine as parallel
+    from trajmaser import run as runpkg
 
     p = argparse.ArgumentParser()
     p.add_argument("command", choices=["run"])
@@ -103,18 +103,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.target_err is not None:
         stop = lambda res: res.stderr <= args.target_err  # noqa: E731
     try:
-        outcome = parallel.run_to_file(
+        outcome = runpkg.run_to_file(
             task, args.nblocks, args.output, from_arrays=ToyResult.from_arrays, meta=meta,
             force=args.force, batch_blocks=args.batch, stop_when=stop,
             checkpoint_seconds=args.checkpoint_seconds, progress=args.progress,
         )  # fmt: skip
-    except (FileExistsError, FileNotFoundError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         print(f"toy: error: {exc}", file=sys.stderr)
         return 2
     if not outcome.complete:
-        if parallel.mpi_context().is_root:
+        if runpkg.current_backend().is_root:
             print(f"toy: interrupted by {outcome.interrupted}; checkpoint", file=sys.stderr)
-        return parallel.EXIT_INTERRUPTED
+        return runpkg.EXIT_INTERRUPTED
     return 0
 
 

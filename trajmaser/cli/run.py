@@ -77,12 +77,11 @@ def _steady_text(summary: dict, ref: dict | None) -> str:
 
 def run(args) -> int:
     from trajmaser.config import load_config
-    from trajmaser.run import engine as parallel
-    from trajmaser.run import runner
+    from trajmaser.run import EXIT_INTERRUPTED, current_backend, execute
 
-    ctx = parallel.mpi_context()
+    ctx = current_backend()
     cfg = load_config(args.config)
-    outcome = runner.execute(
+    outcome = execute(
         cfg,
         args.output,
         make_dirs=True,  # `-o results/run.npz` creates results/ (rank 0, before any work)
@@ -101,7 +100,7 @@ def run(args) -> int:
                 "rerun the same command to resume",
                 file=sys.stderr,
             )
-        return parallel.EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED
     if not ctx.is_root:
         return 0
     print(f"wrote {args.output}", file=sys.stderr)
