@@ -2,7 +2,7 @@
 
 Run as a script (serially or under ``mpiexec -n K``), with the shape of ``trajmaser run``::
 
-    python tests/mpi/toy.py run CONFIG.toml -o OUT.npz [--sleep S] [--fail-block B]
+    python tests/mpi/toy.py run CONFIG.toml -o OUT.npz [--sleep S] [--fail-block B|--fail-rank R]
 
 CONFIG may hold a ``[toy]`` table with ``nblocks``, ``seed``, ``target_err`` and ``batch``;
 the same names as options override it.  ``slurm/run.sbatch`` runs it when ``TRAJMASER`` is
@@ -62,9 +62,10 @@ class ToyTask:
     seed: int = 2024
     sleep: float = 0.0
     fail_block: int | None = None
+    fail_rank: int | None = None
 
     def __call__(self, block: int) -> ToyResult:
-        if block == self.fail_block:
+        if block == self.fail_block or self.fail_rank == _rank():
             raise RuntimeError(f"toy failure in block {block}")
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(block,)))
         # a scale varying by block makes the float sums sensitive to the merge order
@@ -72,6 +73,12 @@ class ToyTask:
         if self.sleep:
             time.sleep(self.sleep)
         return ToyResult(BLOCK_SIZE, x.sum(axis=0), (x * x).sum(axis=0))
+
+
+def _rank() -> int:
+    from trajmaser.run import current_backend
+
+    return current_backend().rank
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--sleep", type=float, default=0.0)
     p.add_argument("--fail-block", type=int, default=None)
+    p.add_argument("--fail-rank", type=int, default=None, help="fail the first block on rank R")
     p.add_argument("--target-err", type=float, default=None)
     p.add_argument("--batch", type=int, default=None)
     p.add_argument("--checkpoint-seconds", type=float, default=60.0)
@@ -97,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     for key, default in (("nblocks", 8), ("seed", 2024), ("target_err", None), ("batch", None)):
         if getattr(args, key) is None:
             setattr(args, key, conf.get(key, default))
-    task = ToyTask(args.seed, args.sleep, args.fail_block)
+    task = ToyTask(args.seed, args.sleep, args.fail_block, args.fail_rank)
     meta = io.run_metadata({"toy": conf}, seed=args.seed, block_size=BLOCK_SIZE)
     stop = None
     if args.target_err is not None:

@@ -15,6 +15,7 @@ from typing import Any
 from trajmaser.config import Config
 from trajmaser.params import ConfigError
 from trajmaser.results import Result, SweepResult
+from trajmaser.run.packing import Codec
 from trajmaser.trajectories.driver import nblocks, resolve_method, simulate_block
 
 
@@ -52,12 +53,15 @@ class Plan:
         Reads the merged result back from a file or checkpoint.
     stop_when : callable or None
         Precision target on the merged result (``--target-err``), None otherwise.
+    codec : Codec or None
+        Packs block results into flat vectors for a cheap merge (`trajmaser.run.packing`).
     """
 
     task: Callable[[int], Any]
     ntasks: int
     from_arrays: Callable[[dict], Any]
     stop_when: Callable[[Any], bool] | None = None
+    codec: Codec | None = None
 
     def __iter__(self):  # ``task, ntasks, from_arrays, stop = plan_run(cfg)``
         return iter((self.task, self.ntasks, self.from_arrays, self.stop_when))
@@ -90,7 +94,8 @@ def plan_run(cfg: Config, *, target_err: float | None = None, max_ntraj: int | N
             resolve_method(m, r)
         tasks = [(i, b) for i, r in enumerate(runs) for b in range(nblocks(r))]
         task = _Task(_sweep_task, tasks, models, runs, axes, points)
-        return Plan(task, len(tasks), SweepResult.from_arrays)
+        codec = Codec(Result.from_arrays, sweep=(axes, points), make_sweep=SweepResult)
+        return Plan(task, len(tasks), SweepResult.from_arrays, codec=codec)
     model, run = cfg.model(), cfg.run
     resolve_method(model, run)
     stop = None
@@ -100,7 +105,8 @@ def plan_run(cfg: Config, *, target_err: float | None = None, max_ntraj: int | N
         cap = max_ntraj if max_ntraj is not None else 100 * run.ntraj
         run = replace(run, ntraj=max(cap, run.block_size))
         stop = _TargetErr(target_err)
-    return Plan(_Task(_single_task, model, run), nblocks(run), Result.from_arrays, stop)
+    task = _Task(_single_task, model, run)
+    return Plan(task, nblocks(run), Result.from_arrays, stop, Codec(Result.from_arrays))
 
 
 class _TargetErr:

@@ -1,9 +1,10 @@
 """The MPI backend: the only module of trajmaser that imports mpi4py.
 
 mpi4py is imported only when an MPI launcher (``mpiexec``/``srun``) started the process with
-several ranks, so a plain ``python`` run never initialises MPI.  Rank 0 hands block ids to
-the other ranks on demand (each worker holds up to `PREFETCH` ids, so it never waits while
-rank 0 computes a block of its own) and passes each result to the reduction as it arrives.
+several ranks, so a plain ``python`` run never initialises MPI.  Rank 0 hands chunks of
+consecutive blocks to the other ranks on demand (see `_Master`), receives their results
+(several blocks per message; a task with ``join``/``split`` packs them compactly) and passes
+each result to the reduction as it arrives.
 A task that raises prints the traceback with its rank and aborts the whole job
 (``MPI_Abort``), so a failure never hangs.
 """
@@ -25,16 +26,25 @@ TAG_WORK, TAG_CTRL, TAG_RESULT = 11, 12, 13
 POLL_SECONDS = 0.002
 ABORT_GRACE_SECONDS = 0.5
 PREFETCH = 2
+GUIDE = 2
+MAX_CHUNK = 64
+FLUSH_SECONDS = 2.0
+ROOT_COMPUTES_UP_TO = 4
 LAUNCHER_VARS = ("PMI_SIZE", "PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
 
 
 class MPIBackend:
-    """Rank ``rank`` of ``size`` on the communicator ``comm`` (a duplicate of COMM_WORLD)."""
+    """Rank ``rank`` of ``size`` on the communicator ``comm`` (a duplicate of COMM_WORLD).
+
+    ``chunked=False`` hands out one block per message (the protocol before chunks; kept for
+    ``benchmarks/bench_reduction.py``).
+    """
 
     name = "mpi"
 
-    def __init__(self, comm: Any) -> None:
+    def __init__(self, comm: Any, *, chunked: bool = True) -> None:
         self.comm = comm
+        self.chunked = chunked
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
 
@@ -80,108 +90,157 @@ class MPIBackend:
     ) -> bool:
         """Blocks shared on demand; True on every rank if a signal stopped the map."""
         if self.is_root:
-            interrupted = self._master(task, todo, on_done, guard)
+            interrupted = _Master(self, task, todo, on_done, guard).run()
         else:
-            interrupted = self._worker(task, guard)
+            interrupted = _worker(self, task, guard)
         return bool(self.share(interrupted))
 
-    def _master(self, task, todo, on_done, guard) -> bool:
+
+class _Master:
+    """Rank 0: hands out chunks of consecutive blocks, receives results, tells workers to stop.
+
+    Chunks are guided: ``ceil(unassigned / (GUIDE × workers))`` blocks, at most
+    `MAX_CHUNK` (1 when the backend is not ``chunked``), so early chunks are long (few
+    messages) and the last ones short (a balanced end).  Each worker holds `PREFETCH` chunks.
+    Rank 0 computes blocks itself only when there are at most `ROOT_COMPUTES_UP_TO` ranks
+    (beyond that it only merges, so results never wait behind a block of its own).
+    """
+
+    def __init__(self, backend: MPIBackend, task, todo, on_done, guard) -> None:
+        self.b, self.task, self.on_done, self.guard = backend, task, on_done, guard
+        self.queue = deque(todo)
+        self.remaining = set(todo)
+        self.workers = set(range(1, backend.size))
+        self.running = set(self.workers)  # workers that have not said "stopped"
+        self.halted: set[int] = set()
+        self.draining = False
+        self.split = getattr(task, "split", None)
+        self.computes = backend.size <= ROOT_COMPUTES_UP_TO or not backend.chunked
+
+    def chunk(self) -> list[int]:
+        size = 1
+        if self.b.chunked:
+            size = -(-len(self.queue) // (GUIDE * len(self.workers)))
+            size = max(1, min(MAX_CHUNK, size))
+        return [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
+
+    def give(self, worker: int) -> None:
+        if self.queue and not self.draining:
+            self.b.comm.send(self.chunk(), dest=worker, tag=TAG_WORK)
+
+    def receive(self, worker: int) -> None:
+        kind, payload, extra = self.b.comm.recv(source=worker, tag=TAG_RESULT)
+        if kind == "done":  # payload: results, extra: True when the chunk is complete
+            items = self.split(payload) if self.split is not None else payload
+            for block, res in items:
+                self.remaining.discard(block)
+                self.on_done(block, res)
+            if extra:
+                self.give(worker)
+        else:  # "stopped": extra is the worker's signal name or None
+            self.running.discard(worker)
+            if extra:
+                self.draining = True
+                self.guard.received = self.guard.received or extra
+
+    def run(self) -> bool:
         from mpi4py import MPI
 
-        comm = self.comm
-        queue = deque(todo)
-        remaining = set(todo)
-        workers = set(range(1, self.size))
-        running = set(workers)  # workers that have not said "stopped"
-        halted: set[int] = set()
-        draining = False
-        for worker in sorted(workers):
+        comm, status = self.b.comm, MPI.Status()
+        for worker in sorted(self.workers):
             for _ in range(PREFETCH):
-                if queue:
-                    comm.send(queue.popleft(), dest=worker, tag=TAG_WORK)
-        status = MPI.Status()
+                self.give(worker)
 
         def arrived() -> bool:
             # MPICH's Iprobe may pull a message in but report it only on the next call
             return any(comm.Iprobe(MPI.ANY_SOURCE, TAG_RESULT, status) for _ in range(2))
 
-        while running:
+        while self.running:
             got = False
             while arrived():
                 got = True
-                worker = status.Get_source()
-                kind, block, payload = comm.recv(source=worker, tag=TAG_RESULT)
-                if kind == "done":
-                    remaining.discard(block)
-                    on_done(block, payload)
-                    if queue and not draining:
-                        comm.send(queue.popleft(), dest=worker, tag=TAG_WORK)
-                else:  # "stopped": payload is the worker's signal name or None
-                    running.discard(worker)
-                    if payload:
-                        draining = True
-                        guard.received = guard.received or payload
-            draining = draining or guard.received is not None
-            if draining or not remaining:  # every worker gets exactly one halt
-                for worker in workers - halted:
+                self.receive(status.Get_source())
+            self.draining = self.draining or self.guard.received is not None
+            if self.draining or not self.remaining:  # every worker gets exactly one halt
+                for worker in self.workers - self.halted:
                     comm.send(None, dest=worker, tag=TAG_CTRL)
-                    halted.add(worker)
-            if queue and not draining:
-                block = queue.popleft()
-                try:
-                    res = guard.call(task, block)
-                except RunInterrupted:
-                    continue
-                except Exception:
-                    self.abort(block)
-                remaining.discard(block)
-                on_done(block, res)
+                    self.halted.add(worker)
+            if self.computes and self.queue and not self.draining:
+                self.compute(self.queue.popleft())
             elif not got:
                 time.sleep(POLL_SECONDS)
-        return bool(remaining)
+        return bool(self.remaining)
 
-    def _worker(self, task, guard) -> bool:
-        from mpi4py import MPI
+    def compute(self, block: int) -> None:
+        try:
+            res = self.guard.call(self.task, block)
+        except RunInterrupted:
+            self.queue.appendleft(block)
+            return
+        except Exception:
+            self.b.abort(block)
+        self.remaining.discard(block)
+        self.on_done(block, res)
 
-        comm = self.comm
-        queue: deque[int] = deque()
-        sends = []
-        halted = False
-        status = MPI.Status()
 
-        def receive() -> None:
-            nonlocal halted
-            while comm.Iprobe(source=0, tag=MPI.ANY_TAG, status=status):
-                tag = status.Get_tag()
-                msg = comm.recv(source=0, tag=tag)
-                if tag == TAG_CTRL:
-                    halted = True
-                else:
-                    queue.append(msg)
+def _worker(backend: MPIBackend, task, guard) -> bool:
+    """A worker rank: compute the chunks rank 0 sends, return results by chunk (or every
+    `FLUSH_SECONDS` within a long chunk), stop on a halt or a signal."""
+    from mpi4py import MPI
 
-        while True:
-            receive()
-            if halted or guard.received:
-                break
-            if not queue:
-                time.sleep(POLL_SECONDS)
-                continue
-            block = queue.popleft()
-            try:
-                res = guard.call(task, block)
-            except RunInterrupted:
-                break
-            except Exception:
-                self.abort(block)
-            sends.append(comm.isend(("done", block, res), dest=0, tag=TAG_RESULT))
-            sends = [req for req in sends if not req.Test()]  # Test drives MPI progress
-        sends.append(comm.isend(("stopped", None, guard.received), dest=0, tag=TAG_RESULT))
-        while not halted:
-            receive()
-            if not halted:
-                time.sleep(POLL_SECONDS)
-        MPI.Request.waitall(sends)
-        return False
+    comm = backend.comm
+    queue: deque[list[int]] = deque()
+    sends, done = [], []
+    halted = False
+    status = MPI.Status()
+    join = getattr(task, "join", None)
+    flushed = time.monotonic()
+
+    def receive() -> None:
+        nonlocal halted
+        while comm.Iprobe(source=0, tag=MPI.ANY_TAG, status=status):
+            tag = status.Get_tag()
+            msg = comm.recv(source=0, tag=tag)
+            if tag == TAG_CTRL:
+                halted = True
+            else:
+                queue.append(list(msg))
+
+    def flush(complete: bool) -> None:
+        nonlocal done, sends, flushed
+        payload = join(done) if join is not None else done
+        sends.append(comm.isend(("done", payload, complete), dest=0, tag=TAG_RESULT))
+        sends = [req for req in sends if not req.Test()]  # Test drives MPI progress
+        done, flushed = [], time.monotonic()
+
+    while True:
+        receive()
+        if halted or guard.received:
+            break
+        if not queue:
+            time.sleep(POLL_SECONDS)
+            continue
+        block = queue[0].pop(0)
+        try:
+            done.append((block, guard.call(task, block)))
+        except RunInterrupted:
+            break
+        except Exception:
+            backend.abort(block)
+        if not queue[0]:
+            queue.popleft()
+            flush(complete=True)
+        elif time.monotonic() - flushed >= FLUSH_SECONDS:
+            flush(complete=False)
+    if done:
+        flush(complete=False)
+    sends.append(comm.isend(("stopped", None, guard.received), dest=0, tag=TAG_RESULT))
+    while not halted:
+        receive()
+        if not halted:
+            time.sleep(POLL_SECONDS)
+    MPI.Request.waitall(sends)
+    return False
 
 
 def detect() -> MPIBackend | None:
