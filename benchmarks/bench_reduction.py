@@ -13,7 +13,9 @@
    these constants (see docs/SCALING.md for the model).
 
 Results are synthetic `Result` objects with random sums of the right shapes (no kernel).
-On a shared machine the times vary: the 1-minute load average is printed.
+Times are CPU times (rank 0's own), which a shared machine disturbs far less than wall times;
+blocks per second are wall-clock figures and vary with the load (the 1-minute load average
+is printed).
 
 Usage: ``python benchmarks/bench_reduction.py [--ranks 16 32] [--blocks 3000] [--samples 50]
 [--levels 32] [--rate 2e7]``.
@@ -26,6 +28,7 @@ import hashlib
 import json
 import os
 import pickle
+import resource
 import subprocess
 import sys
 import tempfile
@@ -65,11 +68,12 @@ def digest(res: Result) -> str:
 
 
 def _per_call(fn, repeat: int) -> float:
+    """CPU seconds per call (CPU time, not wall time: robust on a shared machine)."""
     fn()
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for _ in range(repeat):
         fn()
-    return (time.perf_counter() - t0) / repeat
+    return (time.process_time() - t0) / repeat
 
 
 def root_cost(samples: int, levels: int, repeat: int = 200) -> dict:
@@ -139,8 +143,9 @@ def rank_job(args) -> int:
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     if backend.is_root:
         res = codec.unpack(out.result) if after else out.result
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         record = {"blocks_per_s": args.blocks / wall, "digest": digest(res),
-                  "root_cpu_per_block": cpu / args.blocks}  # fmt: skip
+                  "root_cpu_per_block": cpu / args.blocks, "root_rss_mb": rss}  # fmt: skip
         Path(args.record).write_text(json.dumps(record))
     return 0
 
@@ -172,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.protocol:
         return rank_job(args)
     print(f"host cores: {os.cpu_count()}, load average (1 min): {os.getloadavg()[0]:.2f}")
-    print("1. rank 0 per block (unpickle + merge; after: messages of 16 packed blocks)")
+    print("1. rank 0 per block, CPU (unpickle + merge; after: messages of 16 packed blocks)")
     print(f"{'S':>5s}{'L':>5s}{'kB before':>11s}{'kB after':>10s}{'us before':>11s}"
           f"{'us after':>10s}{'ratio':>8s}{'us after, 1/msg':>17s}  same bits")  # fmt: skip
     ok = True
@@ -190,25 +195,29 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n2. mpiexec, tiny blocks: {args.blocks} blocks, S = {args.samples}, "
           f"L = {args.levels} (serial fold digest {serial})")  # fmt: skip
     print(f"{'ranks':>6s}{'blocks/s before':>17s}{'blocks/s after':>16s}{'ratio':>8s}"
-          f"{'rank-0 CPU us/block':>21s}  {'load':>5s}  digests")  # fmt: skip
-    t_root = 0.0
+          f"{'rank-0 CPU us/block':>21s}{'rank-0 peak MB':>17s}  {'load':>5s}"
+          "  digests")  # fmt: skip
+    worst = {"before": 0.0, "after": 0.0}
     with tempfile.TemporaryDirectory() as tmp:
         for ranks in args.ranks:
-            b = mpi_run(ranks, "before", args, Path(tmp))
-            a = mpi_run(ranks, "after", args, Path(tmp))
-            same = b["digest"] == a["digest"] == serial
+            r = {k: mpi_run(ranks, k, args, Path(tmp)) for k in ("before", "after")}
+            same = r["before"]["digest"] == r["after"]["digest"] == serial
             ok &= same
-            t_root = max(t_root, a["root_cpu_per_block"])
+            for k in worst:
+                worst[k] = max(worst[k], r[k]["root_cpu_per_block"])
+            b, a = r["before"], r["after"]
             cpu = f"{b['root_cpu_per_block'] * 1e6:.0f} -> {a['root_cpu_per_block'] * 1e6:.0f}"
+            rss = f"{b['root_rss_mb']:.0f} -> {a['root_rss_mb']:.0f}"
             print(f"{ranks:>6d}{b['blocks_per_s']:>17.0f}{a['blocks_per_s']:>16.0f}"
-                  f"{a['blocks_per_s'] / b['blocks_per_s']:>7.1f}x{cpu:>21s}  "
+                  f"{a['blocks_per_s'] / b['blocks_per_s']:>7.1f}x{cpu:>21s}{rss:>17s}  "
                   f"{os.getloadavg()[0]:>5.2f}  "
                   f"{'equal to serial' if same else (b['digest'], a['digest'])}")  # fmt: skip
-    project(args, t_root + one)
+    # after: every block counted as a message of its own as well (blocks of >= 1 s do that)
+    project(args, worst["before"], worst["after"] + one)
     return 0 if ok else 1
 
 
-def project(args, t_root: float) -> None:
+def project(args, t_before: float, t_after: float) -> None:
     """Part 3: projected efficiency of the paper's run from the measured constants."""
     codec = Codec(Result.from_arrays)
     res = synthetic(0, args.samples, args.levels)
@@ -216,21 +225,32 @@ def project(args, t_root: float) -> None:
     atoms, per_rank = 2000, 100
     print(
         f"\n3. projected efficiency, Fig. 3 record grid (atoms = {atoms}, S = {args.samples}, "
-        f"L = {args.levels}), {per_rank} blocks per rank, {args.rate:.1e} passages/s/core;"
+        f"L = {args.levels}), {per_rank} blocks per rank, {args.rate:.1e} passages/s/core"
     )
     print(
-        f"   rank-0 CPU per block t_root = {t_root * 1e6:.0f} us (largest measured above), "
-        f"worker packing per block = {t_pack * 1e6:.0f} us"
+        f"   rank-0 CPU per block: before {t_before * 1e6:.0f} us, after {t_after * 1e6:.0f} "
+        f"us (part 2's largest, plus one message per block); packing {t_pack * 1e6:.0f} us"
     )
-    print(f"{'block_size':>11s}{'block (s)':>11s}{'ranks':>8s}{'rank-0 load':>13s}"
-          f"{'efficiency':>12s}")  # fmt: skip
+    print(f"{'block_size':>11s}{'block (s)':>11s}{'ranks':>8s}{'rank-0 load':>20s}"
+          f"{'efficiency':>20s}")  # fmt: skip
     for block_size in (1000, 10000):
         t_block = block_size * atoms / args.rate
         for ranks in (100, 1000, 10000):
-            load = (ranks - 1) * t_root / t_block
-            eff = (min(1.0, 1.0 / load) * per_rank / (per_rank + 0.5)
-                   * t_block / (t_block + t_pack) * (ranks - 1) / ranks)  # fmt: skip
-            print(f"{block_size:>11d}{t_block:>11.2f}{ranks:>8d}{load:>12.0%}{eff:>12.1%}")
+            cells = []
+            for t_root, pack in ((t_before, 0.0), (t_after, t_pack)):
+                load = (ranks - 1) * t_root / t_block
+                eff = efficiency(load, per_rank, t_block, pack, ranks)
+                cells.append((load, eff))
+            loads = " -> ".join(f"{x:.0%}" for x, _ in cells)
+            effs = " -> ".join(f"{e:.1%}" for _, e in cells)
+            print(f"{block_size:>11d}{t_block:>11.2f}{ranks:>8d}{loads:>20s}{effs:>20s}")
+
+
+def efficiency(load: float, per_rank: int, t_block: float, t_pack: float, ranks: int) -> float:
+    """Rank 0 keeps up (or caps the rate at 1/load) × the end (half a block idle per rank) ×
+    the packing overhead × rank 0 not computing."""
+    return (min(1.0, 1.0 / load) * per_rank / (per_rank + 0.5) * t_block / (t_block + t_pack)
+            * (ranks - 1) / ranks)  # fmt: skip
 
 
 def _serial_fold(args) -> Result:

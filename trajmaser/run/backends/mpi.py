@@ -2,7 +2,7 @@
 
 mpi4py is imported only when an MPI launcher (``mpiexec``/``srun``) started the process with
 several ranks, so a plain ``python`` run never initialises MPI.  Rank 0 hands chunks of
-consecutive blocks to the other ranks on demand (see `_Master`), receives their results
+blocks to the other ranks on demand (see `_Master`), receives their results
 (several blocks per message; a task with ``join``/``split`` packs them compactly) and passes
 each result to the reduction as it arrives.
 A task that raises prints the traceback with its rank and aborts the whole job
@@ -28,7 +28,7 @@ ABORT_GRACE_SECONDS = 0.5
 PREFETCH = 2
 GUIDE = 2
 MAX_CHUNK = 64
-FLUSH_SECONDS = 10.0
+FLUSH_SECONDS = 1.0
 ROOT_COMPUTES_UP_TO = 4
 LAUNCHER_VARS = ("PMI_SIZE", "PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
 
@@ -97,18 +97,22 @@ class MPIBackend:
 
 
 class _Master:
-    """Rank 0: hands out chunks of consecutive blocks, receives results, tells workers to stop.
+    """Rank 0: hands out chunks of blocks, receives results, tells the workers to stop.
 
-    Chunks are guided: ``ceil(unassigned / (GUIDE × workers))`` blocks, at most
-    `MAX_CHUNK` (1 when the backend is not ``chunked``), so early chunks are long (few
-    messages) and the last ones short (a balanced end).  Each worker holds `PREFETCH` chunks.
-    Rank 0 computes blocks itself only when there are at most `ROOT_COMPUTES_UP_TO` ranks
-    (beyond that it only merges, so results never wait behind a block of its own).
+    Blocks go out in rounds of ``m`` blocks per worker, ``m = unassigned // (GUIDE ×
+    workers)`` between 1 and `MAX_CHUNK` (1 when the backend is not ``chunked``): early
+    rounds are long (few messages), the last ones short (a balanced end).  A round's chunks
+    interleave (chunk j holds blocks j, j + W, j + 2W, ... of the round, W workers), so all
+    workers advance through the block order together and the blocks rank 0 must hold until
+    the gap before them closes stay about one per worker.  Each worker holds `PREFETCH`
+    chunks.  Rank 0 computes blocks itself only when there are at most `ROOT_COMPUTES_UP_TO`
+    ranks (beyond that it only merges, so results never wait behind a block of its own).
     """
 
     def __init__(self, backend: MPIBackend, task, todo, on_done, guard) -> None:
         self.b, self.task, self.on_done, self.guard = backend, task, on_done, guard
         self.queue = deque(todo)
+        self.chunks: deque[list[int]] = deque()  # the current round's chunks not handed out
         self.remaining = set(todo)
         self.workers = set(range(1, backend.size))
         self.running = set(self.workers)  # workers that have not said "stopped"
@@ -118,14 +122,15 @@ class _Master:
         self.computes = backend.size <= ROOT_COMPUTES_UP_TO or not backend.chunked
 
     def chunk(self) -> list[int]:
-        size = 1
-        if self.b.chunked:
-            size = -(-len(self.queue) // (GUIDE * len(self.workers)))
-            size = max(1, min(MAX_CHUNK, size))
-        return [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
+        if not self.chunks:
+            nw = len(self.workers)
+            m = max(1, min(MAX_CHUNK, len(self.queue) // (GUIDE * nw))) if self.b.chunked else 1
+            blocks = [self.queue.popleft() for _ in range(min(len(self.queue), m * nw))]
+            self.chunks.extend(c for c in (blocks[j::nw] for j in range(nw)) if c)
+        return self.chunks.popleft()
 
     def give(self, worker: int) -> None:
-        if self.queue and not self.draining:
+        if (self.queue or self.chunks) and not self.draining:
             self.b.comm.send(self.chunk(), dest=worker, tag=TAG_WORK)
 
     def receive(self, worker: int) -> None:
