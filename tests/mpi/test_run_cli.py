@@ -115,6 +115,11 @@ def test_two_ranks_write_the_file_of_a_serial_run(tmp_path, small):
     _run(1, small, tmp_path / "serial.npz")
     _run(2, small, tmp_path / "mpi.npz")
     assert io.compare_results(tmp_path / "serial.npz", tmp_path / "mpi.npz") == []
+    # what does differ: execution metadata only (ranks, times, command line), no array
+    every = io.compare_results(tmp_path / "serial.npz", tmp_path / "mpi.npz", ignore=())
+    keys = {d.split("'")[1] for d in every}
+    assert all(d.startswith("metadata") for d in every) and "ranks" in keys
+    assert keys <= io.EXECUTION_KEYS, keys
     arrays, meta = io.load_result(tmp_path / "mpi.npz")
     assert meta["ranks"] == 2 and io.load_result(tmp_path / "serial.npz")[1]["ranks"] == 1
     assert int(arrays["ntraj"]) == 60 and meta["blocks_done"] == 6

@@ -70,9 +70,21 @@ class ToyTask:
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(block,)))
         # a scale varying by block makes the float sums sensitive to the merge order
         x = rng.standard_normal((BLOCK_SIZE, WIDTH)) * (1.0 + 1e3 * rng.random())
-        if self.sleep:
-            time.sleep(self.sleep)
+        deadline = time.monotonic() + self.sleep
+        while True:  # like a kernel: poll the cancel flag while working
+            _stop_if_cancelled()
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(min(0.01, deadline - time.monotonic()))
         return ToyResult(BLOCK_SIZE, x.sum(axis=0), (x * x).sum(axis=0))
+
+
+def _stop_if_cancelled() -> None:
+    """Raise the kernels' ``Cancelled`` when a signal asked the run to stop."""
+    from trajmaser.run import signals
+
+    if signals.cancel is not None and signals.cancel.requested():
+        raise signals.cancel.Cancelled()
 
 
 def _rank() -> int:

@@ -9,12 +9,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from trajmaser import io
-from trajmaser.run import backends, reduction, runner
+from trajmaser.run import backends, reduction, runner, signals
 from trajmaser.run.backends import mpi as mpi_backend
 from trajmaser.run.backends.serial import SerialBackend
 from trajmaser.run.checkpoint import Checkpoint, CheckpointError
@@ -144,6 +147,49 @@ def test_signal_checkpoints_and_resume_reaches_the_same_bits(tmp_path, signum):
     assert second.complete and second.resumed_blocks == 4
     assert calls == list(range(4, 10))
     assert _same(second.result, _fold(task, 10))
+
+
+class _FakeCancel:
+    """The kernels' cancel API (trajmaser.trajectories.cancel), for the signal handler."""
+
+    class Cancelled(Exception):
+        pass
+
+    def __init__(self) -> None:
+        self.FLAG = np.zeros(1, dtype=np.int64)
+
+    def request(self) -> None:
+        self.FLAG[0] = 1
+
+    def clear(self) -> None:
+        self.FLAG[0] = 0
+
+    def requested(self) -> bool:
+        return bool(self.FLAG[0])
+
+
+def test_a_signal_inside_a_long_block_stops_it_through_the_cancel_flag(tmp_path, monkeypatch):
+    fake = _FakeCancel()
+    monkeypatch.setattr(signals, "cancel", fake)
+    task = toy.ToyTask(seed=3)
+
+    def long_block(block):  # block 2 runs for a minute unless cancelled
+        if block == 2:
+            threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
+            deadline = time.monotonic() + 60
+            while not fake.FLAG[0] and time.monotonic() < deadline:
+                time.sleep(0.005)
+            if fake.FLAG[0]:
+                raise fake.Cancelled()
+        return task(block)
+
+    ckpt = _checkpoint(tmp_path / "c.npz")
+    t0 = time.monotonic()
+    out = _reduce(long_block, 6, store=ckpt)
+    assert time.monotonic() - t0 < 5 and not out.complete and out.interrupted == "SIGTERM"
+    assert io.load_result(ckpt.path)[1]["checkpoint"] == {"next_block": 2, "pending": []}
+    assert not fake.requested()  # cleared for the next run
+    assert _reduce(task, 6, store=ckpt).complete
 
 
 def test_periodic_checkpoint_every_n_blocks(tmp_path):

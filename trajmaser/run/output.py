@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from trajmaser import io
+from trajmaser.run.estimate import size
 
 try:
     import fcntl
@@ -61,8 +62,8 @@ class Output:
         if need_bytes > free:
             err = OSError(
                 f"not enough disk space for {self.path}: the run needs about "
-                f"{_size(need_bytes)} (result file and checkpoint) and {self.path.parent} has "
-                f"{_size(free)} free; free some space or write elsewhere with -o"
+                f"{size(need_bytes)} (result file and checkpoint) and {self.path.parent} has "
+                f"{size(free)} free; free some space or write elsewhere with -o"
             )
             err.errno = errno.ENOSPC
             raise err
@@ -97,11 +98,3 @@ class Output:
         path = io.save_result(self.path, arrays, meta, force=self.force)
         self.checkpoint_path.unlink(missing_ok=True)
         return path
-
-
-def _size(nbytes: float) -> str:
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if nbytes < 1000 or unit == "TB":
-            return f"{nbytes:.0f} {unit}" if unit == "B" else f"{nbytes:.1f} {unit}"
-        nbytes /= 1000
-    raise AssertionError  # unreachable

@@ -15,6 +15,7 @@ from typing import Any
 from trajmaser.config import Config
 from trajmaser.params import ConfigError
 from trajmaser.results import Result, SweepResult
+from trajmaser.run.estimate import Estimate, estimate
 from trajmaser.run.packing import Codec
 from trajmaser.trajectories.driver import nblocks, resolve_method, simulate_block
 
@@ -55,6 +56,8 @@ class Plan:
         Precision target on the merged result (``--target-err``), None otherwise.
     codec : Codec or None
         Packs block results into flat vectors for a cheap merge (`trajmaser.run.packing`).
+    points : tuple
+        ``(model, run, method)`` of every point (one for a single run), for `estimate`.
     """
 
     task: Callable[[int], Any]
@@ -62,6 +65,11 @@ class Plan:
     from_arrays: Callable[[dict], Any]
     stop_when: Callable[[Any], bool] | None = None
     codec: Codec | None = None
+    points: tuple = ()
+
+    def estimate(self, ranks: int = 1) -> Estimate:
+        """Passages, wall time, memory and file size of the run on ``ranks`` ranks."""
+        return estimate(list(self.points), ranks)
 
     def __iter__(self):  # ``task, ntasks, from_arrays, stop = plan_run(cfg)``
         return iter((self.task, self.ntasks, self.from_arrays, self.stop_when))
@@ -90,14 +98,13 @@ def plan_run(cfg: Config, *, target_err: float | None = None, max_ntraj: int | N
         points = tuple(tuple(labels[a] for a in axes) for labels, _ in grid)
         models = [c.model() for _, c in grid]
         runs = [c.run for _, c in grid]
-        for m, r in zip(models, runs, strict=True):
-            resolve_method(m, r)
+        kinds = tuple((m, r, resolve_method(m, r)) for m, r in zip(models, runs, strict=True))
         tasks = [(i, b) for i, r in enumerate(runs) for b in range(nblocks(r))]
         task = _Task(_sweep_task, tasks, models, runs, axes, points)
         codec = Codec(Result.from_arrays, sweep=(axes, points), make_sweep=SweepResult)
-        return Plan(task, len(tasks), SweepResult.from_arrays, codec=codec)
+        return Plan(task, len(tasks), SweepResult.from_arrays, codec=codec, points=kinds)
     model, run = cfg.model(), cfg.run
-    resolve_method(model, run)
+    method = resolve_method(model, run)
     stop = None
     if target_err is not None:
         if not (math.isfinite(target_err) and 0 < target_err < 1):
@@ -106,7 +113,8 @@ def plan_run(cfg: Config, *, target_err: float | None = None, max_ntraj: int | N
         run = replace(run, ntraj=max(cap, run.block_size))
         stop = _TargetErr(target_err)
     task = _Task(_single_task, model, run)
-    return Plan(task, nblocks(run), Result.from_arrays, stop, Codec(Result.from_arrays))
+    codec = Codec(Result.from_arrays)
+    return Plan(task, nblocks(run), Result.from_arrays, stop, codec, ((model, run, method),))
 
 
 class _TargetErr:

@@ -16,6 +16,7 @@ from trajmaser.config import Config
 from trajmaser.run import backends
 from trajmaser.run.backends.base import Backend, root_do
 from trajmaser.run.checkpoint import Checkpoint
+from trajmaser.run.estimate import Estimate, Limits
 from trajmaser.run.output import Output
 from trajmaser.run.packing import Codec, PackedTask
 from trajmaser.run.plan import plan_run
@@ -135,13 +136,29 @@ def execute(
     batch_blocks: int | None = None,
     make_dirs: bool = False,
     backend: Backend | None = None,
+    limits: Limits | None = None,
+    announce: Callable[[Estimate], None] | None = None,
 ) -> RunOutcome:
     """Run a configuration (on every rank) and write ``output`` on rank 0.
 
-    ``make_dirs`` creates the missing directories of ``output`` (on rank 0, before any work;
-    a failure there ends every rank cleanly).
+    The run is planned first: its `Estimate` must pass ``limits`` (default `Limits()`),
+    ``announce(estimate)`` is called on rank 0, and the output is claimed with room for the
+    estimated file and checkpoint, all before any work.  ``make_dirs`` creates the missing
+    directories of ``output`` (a failure there ends every rank cleanly).
+
+    Raises
+    ------
+    ConfigError
+        Bad options, or a run past ``limits`` (the message holds the estimate).
+    OSError
+        The output cannot be claimed (see `Output.claim`).
     """
+    backend = backend or backends.current()
     plan = plan_run(cfg, target_err=target_err, max_ntraj=max_ntraj)
+    est = plan.estimate(backend.size)
+    (limits or Limits()).check(est)
+    if announce is not None and backend.is_root:
+        announce(est)
     if plan.stop_when is not None and batch_blocks is None:
         batch_blocks = 4
     meta = io.run_metadata(
@@ -168,4 +185,5 @@ def execute(
         make_dirs=make_dirs,
         backend=backend,
         codec=plan.codec,
+        need_bytes=2 * est.file_bytes,
     )
