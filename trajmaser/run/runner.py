@@ -92,20 +92,9 @@ def run_to_file(
                                 progress=_tqdm if progress else None)  # fmt: skip
 
         def save() -> None:
-            if not outcome.complete:
-                return
-            final = {
-                **meta,
-                "blocks_done": outcome.blocks_done,
-                "nblocks": nblocks,
-                "stopped_early": outcome.stopped_early,
-                "ranks": backend.size,
-                "started": started,
-                "finished": io.now_iso(),
-                "wall_time_s": round(time.perf_counter() - t0, 3),
-                "resumed_blocks": outcome.resumed_blocks,
-            }
-            out.write(ckpt.to_arrays(outcome.result), final)
+            if outcome.complete:
+                final = _final_meta(meta, outcome, started, time.perf_counter() - t0)
+                out.write(ckpt.to_arrays(outcome.result), final)
 
         root_do(backend, save)
     finally:
@@ -113,6 +102,21 @@ def run_to_file(
     if codec is not None and outcome.result is not None:
         outcome.result = codec.unpack(outcome.result)
     return outcome
+
+
+def _final_meta(meta: Mapping, outcome: RunOutcome, started: str, seconds: float) -> dict:
+    """The metadata of a finished run: ``meta`` plus what happened."""
+    return {
+        **meta,
+        "blocks_done": outcome.blocks_done,
+        "nblocks": outcome.nblocks,
+        "stopped_early": outcome.stopped_early,
+        "ranks": outcome.ranks,
+        "started": started,
+        "finished": io.now_iso(),
+        "wall_time_s": round(seconds, 3),
+        "resumed_blocks": outcome.resumed_blocks,
+    }
 
 
 def _to_arrays(result: Any) -> Mapping:
