@@ -245,3 +245,13 @@ def test_an_unexpected_failure_is_one_line_too(tmp_path, capsys, config, monkeyp
     monkeypatch.setattr(plan, "simulate_block", broken)
     code, _, err = _run(capsys, config, tmp_path / "r.npz")
     _one_error(code, err, "ZeroDivisionError: float division by zero", "TRAJMASER_TRACEBACK")
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [(("--omega", "-6"), "--omega -6.0 is not allowed: it must be a number > 0"),
+     (("--Tb", "0"), "--Tb 0.0 is not allowed"), (("--J", "nan"), "--J nan is not allowed")],
+)  # fmt: skip
+def test_fuel_options_follow_the_config_ranges(capsys, argv, needle):
+    code, _, err = _main(capsys, "fuel", *argv)
+    _one_error(code, err, needle)
