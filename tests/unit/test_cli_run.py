@@ -249,7 +249,7 @@ def test_an_unexpected_failure_is_one_line_too(tmp_path, capsys, config, monkeyp
 
 @pytest.mark.parametrize(
     ("argv", "needle"),
-    [(("--omega", "-6"), "--omega -6.0 is not allowed: it must be a number > 0"),
+    [(("--omega", "-6"), "--omega -6.0 is not allowed: it must be >= 0"),
      (("--Tb", "0"), "--Tb 0.0 is not allowed"), (("--J", "nan"), "--J nan is not allowed")],
 )  # fmt: skip
 def test_fuel_options_follow_the_config_ranges(capsys, argv, needle):
