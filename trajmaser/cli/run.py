@@ -114,7 +114,8 @@ def run(args) -> int:
     if not ctx.is_root:
         return 0
     print(f"wrote {args.output}", file=sys.stderr)
-    dm_seconds = None if args.no_dm else args.dm_timeout
+    # a sweep's table stays trajectories only (`summary --dm` adds the density matrices)
+    dm_seconds = None if args.no_dm or cfg.sweep else args.dm_timeout
     return _report(outcome.result, cfg, args.json, dm_seconds=dm_seconds)
 
 
