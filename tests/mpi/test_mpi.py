@@ -69,6 +69,13 @@ def test_two_ranks_give_the_same_bits_as_one(tmp_path, config):
     assert io.compare_results(tmp_path / "serial.npz", tmp_path / "slow.npz") == []
 
 
+def test_five_ranks_where_rank_0_only_merges_give_the_same_bits(tmp_path, config):
+    # beyond 4 ranks rank 0 computes nothing and blocks go out in interleaved chunks
+    _run(1, config, tmp_path / "serial.npz", "--nblocks", "60")
+    _run(5, config, tmp_path / "mpi.npz", "--nblocks", "60")
+    assert io.compare_results(tmp_path / "serial.npz", tmp_path / "mpi.npz") == []
+
+
 def test_error_target_stops_at_the_same_block_on_one_and_two_ranks(tmp_path, config):
     extra = ("--nblocks", "60", "--batch", "3", "--target-err", "30")
     _run(1, config, tmp_path / "serial.npz", *extra)
