@@ -62,6 +62,11 @@ def run(args) -> int:
         return values
 
     pars = {"omega": args.omega, "J": args.J, "lam": args.lam, "Tb": args.Tb}
+    ranges = {"omega": (lambda v: v >= 0, ">= 0 (0: infinite Tq)"), "Tb": (lambda v: v > 0, "> 0")}
+    for name, value in pars.items():
+        fits, allowed = ranges.get(name, (lambda v: True, "finite"))
+        if not (math.isfinite(value) and fits(value)):
+            raise ValueError(f"--{name} {value} is not allowed: it must be {allowed}")
     results = [fuel(FuelParams(model=args.model, N=n, **pars)) for n in parse_n(args.N)]
     if args.json:
         rows = []
