@@ -104,7 +104,7 @@ def test_coherent_series_equals_qutip_sequence():
     want_arr, want_a = [], []
     for _ in range(4):
         want_arr.append(np.real(np.diag(rc)) @ nop)
-        want_a.append(np.sum(np.diagonal(rc, 1) * np.sqrt(np.arange(1.0, n1))))
+        want_a.append(np.sum(np.diagonal(rc, -1) * np.sqrt(np.arange(1.0, n1))))  # Tr(ρ a)
         rc = gap(atom(rc))
     got = dm_general.arrival_series_at(m, np.arange(4), NMAX)
     assert np.allclose(got["n_mean"], want_arr, atol=1e-10)

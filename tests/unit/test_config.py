@@ -62,6 +62,13 @@ def test_kappa_and_rate_directly():
         ({"pump__statistics": "bursty"}, "allowed: regular, poisson, binomial"),
         ({"pump__p": 0.5}, "p is used only by statistics = 'binomial'"),
         ({"pump__statistics": "binomial", "pump__p": 0.5}, "binomial slots"),
+        ({"pump__statistics": "binomial", "pump__p": 1.5}, "[pump] binomial pump needs 0 < p"),
+        ({"pump__statistics": "jitter"}, "missing key 'jitter' in [pump]"),
+        ({"pump__jitter": 0.1}, "jitter is used only by statistics = 'jitter', not 'regular'"),
+        (
+            {"pump__statistics": "jitter", "pump__jitter": 0.5, "pump__Nex": 6000},
+            "[pump] jitter pump: the shortest interval",
+        ),
         ({"run__burn_in": 100}, "burn_in = 100 must be < atoms"),
         ({"run__method": "rk4"}, "allowed: auto, fock, general"),
         ({"run__ntraj": 2.5}, "ntraj must be an integer"),
@@ -106,6 +113,15 @@ def test_binomial_ok_and_sweep_grid():
     assert grid[-1][1].fuel.N == 3 and grid[-1][1].pump.p == 1.0
     with pytest.raises(ConfigError, match="section.key"):
         config_from_dict({**raw, "sweep": {"omega2": [1]}})
+
+
+def test_jitter_pump_and_its_sweep():
+    raw = cfg(pump__statistics="jitter", pump__jitter=0.2, pump__Nex=100)
+    raw["sweep"] = {"pump.jitter": [0.0, 0.3]}
+    grid = config_from_dict(raw).grid()
+    models = [point.model() for _, point in grid]
+    assert [m.pump_values["jitter"] for m in models] == [0.0, 0.3]
+    assert models[1].statistics == "jitter" and models[1].p == 1.0
 
 
 def test_load_config_file_errors(tmp_path):

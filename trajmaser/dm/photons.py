@@ -68,7 +68,7 @@ def density_rows(rhos: list[np.ndarray], nmax: int) -> dict:
     n = np.arange(nmax + 1, dtype=float)
     m1 = p @ n
     lower = np.sqrt(np.arange(1.0, nmax + 1))
-    amean = np.array([np.sum(np.diagonal(r, 1) * lower) for r in rhos])
+    amean = np.array([np.sum(np.diagonal(r, -1) * lower) for r in rhos])  # Tr(ρ a)
     return {
         "n_mean": m1,
         "n_var": p @ (n * n) - m1 * m1,
