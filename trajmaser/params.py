@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-FUEL_MODELS = ("star", "spin", "thermal", "state")
 METHODS = ("auto", "fock", "general")
 INITIAL_KINDS = ("thermal", "vacuum", "fock", "coherent")
 

@@ -14,17 +14,23 @@ from collections.abc import Mapping
 import numpy as np
 
 from trajmaser import pump
-from trajmaser.params import METHODS, ConfigError, Model, RunParams
+from trajmaser.params import METHODS, ConfigError, FuelParams, Model, RunParams
 
 __all__ = [
     "check_atom_state",
+    "check_bath_temperature",
     "check_cavity",
+    "check_cavity_rates",
     "check_detector_efficiency",
+    "check_finite",
+    "check_fuel",
+    "check_interaction_time",
     "check_model",
     "check_nonnegative",
     "check_pump",
     "check_pump_params",
     "check_run",
+    "check_spin_count",
 ]
 
 
@@ -64,8 +70,7 @@ def check_pump(
     entry = pump.get(statistics)
     if not (rate > 0 and math.isfinite(rate)):
         raise ConfigError(f"pump rate must be positive and finite, got {rate}")
-    if not (tau > 0 and math.isfinite(tau)):
-        raise ConfigError(f"interaction time tau must be positive and finite, got {tau}")
+    check_interaction_time(tau)
     if rate * tau >= 1.0:
         hint = f", Nex < {1.0 / (tau * kappa):.6g}" if kappa > 0 else ""
         raise ConfigError(
@@ -106,7 +111,7 @@ def check_atom_state(pe: float, coherence: complex = 0j) -> None:
     """
     c = complex(coherence)
     if not 0.0 <= pe <= 1.0:
-        raise ConfigError(f"pe must lie in [0, 1], got {pe}")
+        raise ConfigError(f"pe must be in [0, 1], got {pe}")
     if not (math.isfinite(c.real) and math.isfinite(c.imag)):
         raise ConfigError(f"atom coherence must be finite, got {c}")
     if abs(c) ** 2 > pe * (1.0 - pe) * (1.0 + 1e-12) + 1e-300:
@@ -116,20 +121,118 @@ def check_atom_state(pe: float, coherence: complex = 0j) -> None:
         )
 
 
-def check_cavity(model: Model) -> None:
-    """Check the cavity rates: g, γ, κ, n_b finite and ≥ 0, detuning finite.
+def check_interaction_time(tau: float) -> None:
+    """Check 0 < τ < ∞.
 
     Raises
     ------
     ConfigError
-        If a rate is negative or not finite.
+        If τ is not positive and finite.
     """
-    for name in ("g", "gamma", "kappa", "nbar_bath", "detuning"):
-        _finite(name, getattr(model, name))
-    if model.kappa < 0 or model.gamma < 0 or model.nbar_bath < 0:
-        raise ConfigError("kappa, gamma and nbar_bath must be >= 0")
-    if model.g < 0:
-        raise ConfigError(f"g must be >= 0, got {model.g}")
+    if not (tau > 0 and math.isfinite(tau)):
+        raise ConfigError(f"interaction time tau must be positive and finite, got {tau}")
+
+
+def check_cavity_rates(
+    g: float, gamma: float, kappa: float, nbar_bath: float = 0.0, detuning: float = 0.0
+) -> None:
+    """Check g, γ, κ, n_b finite and ≥ 0 and the detuning finite.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first bad value.
+    """
+    for name, value in (("g", g), ("gamma", gamma), ("kappa", kappa), ("nbar_bath", nbar_bath)):
+        if not (math.isfinite(value) and value >= 0):
+            raise ConfigError(f"{name} = {value} is not allowed: it must be finite and >= 0")
+    _finite("detuning", detuning)
+
+
+def check_cavity(model: Model) -> None:
+    """:func:`check_cavity_rates` of a model."""
+    check_cavity_rates(model.g, model.gamma, model.kappa, model.nbar_bath, model.detuning)
+
+
+def check_finite(name: str, value) -> np.ndarray:
+    """``value`` as a float array, checked finite.
+
+    Raises
+    ------
+    ConfigError
+        If an entry is not a finite number.
+    """
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be finite, got {value!r}") from None
+    if not np.all(np.isfinite(arr)):
+        raise ConfigError(f"{name} must be finite, got {value!r}")
+    return arr
+
+
+def check_bath_temperature(tb) -> np.ndarray:
+    """Tb as a float array, checked finite and > 0.
+
+    Raises
+    ------
+    ConfigError
+        If an entry is not finite or not positive.
+    """
+    arr = check_finite("Tb", tb)
+    if np.any(arr <= 0):
+        raise ConfigError(f"Tb must be > 0, got {tb!r}")
+    return arr
+
+
+def check_spin_count(n) -> np.ndarray:
+    """The number of outer spins N as an int64 array, checked integer ≥ 0.
+
+    Raises
+    ------
+    ConfigError
+        If an entry is not a non-negative integer.
+    """
+    arr = np.asarray(n)
+    msg = f"N must be an integer >= 0 (number of outer spins), got {n!r}"
+    if arr.dtype == bool or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise ConfigError(msg)
+    farr = arr.astype(float)
+    if not np.all(np.isfinite(farr)) or np.any(farr < 0) or np.any(farr != np.round(farr)):
+        raise ConfigError(msg)
+    return farr.astype(np.int64)
+
+
+def check_fuel(params: FuelParams, needs: tuple[str, ...]) -> None:
+    """Every rule of a :class:`~trajmaser.params.FuelParams` whose model uses ``needs``.
+
+    Tb must be finite and > 0 and omega finite; then by key: N an integer ≥ 0, J and lam
+    finite, Tq nonzero (±inf allowed), pe with the coherence a density matrix.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first bad value and what is allowed.
+    """
+    check_bath_temperature(params.Tb)
+    check_finite("omega", params.omega)
+    for key in needs:
+        value = getattr(params, key)
+        if key == "N":
+            check_spin_count(value)
+        elif key in ("J", "lam"):
+            check_finite(key, value)
+        elif key == "Tq" and (value is None or value == 0 or math.isnan(value)):
+            raise ConfigError(
+                f"model {params.model!r} needs Tq (in units of Tb): nonzero, ±inf allowed; "
+                f"got {value!r}"
+            )
+        elif key == "pe":
+            if value is None:
+                raise ConfigError(f"model {params.model!r} needs pe in [0, 1]")
+            check_atom_state(value, complex(*params.coherence))
 
 
 def check_model(model: Model) -> None:
@@ -179,15 +282,23 @@ def check_run(run: RunParams) -> None:
     ------
     ConfigError
         If atoms, ntraj or block_size is below 1, samples is outside [1, atoms], burn_in is
-        outside [0, atoms), the method is unknown or the detector efficiency is outside (0, 1].
+        outside [0, atoms), the seed is negative, nmax (when given) is below 1, the method is
+        unknown or the detector efficiency is outside (0, 1].
     """
     for name in ("atoms", "ntraj", "block_size", "samples"):
         if getattr(run, name) < 1:
             raise ConfigError(f"[run] {name} must be >= 1, got {getattr(run, name)}")
+    if run.seed < 0:
+        raise ConfigError(f"[run] seed must be >= 0, got {run.seed}")
+    if run.nmax is not None and run.nmax < 1:
+        raise ConfigError(f"[run] nmax must be >= 1, got {run.nmax}")
     if run.samples > run.atoms:
         raise ConfigError(f"[run] samples = {run.samples} must be <= atoms = {run.atoms}")
     if not 0 <= run.burn_in < run.atoms:
         raise ConfigError(f"[run] burn_in = {run.burn_in} must be in [0, atoms = {run.atoms})")
     if run.method not in METHODS:
-        raise ConfigError(f"unknown method {run.method!r}; allowed: {', '.join(METHODS)}")
-    check_detector_efficiency(run.detector_efficiency)
+        raise ConfigError(f"[run] unknown method {run.method!r}; allowed: {', '.join(METHODS)}")
+    try:
+        check_detector_efficiency(run.detector_efficiency)
+    except ConfigError as exc:
+        raise ConfigError(f"[run] {exc}") from None
