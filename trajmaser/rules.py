@@ -3,7 +3,11 @@
 Every entry point (TOML config, the Python API, the density-matrix solvers, the trajectory
 kernels) calls these functions, so a rule is written once and its message is the same
 everywhere.  Each raises :class:`~trajmaser.params.ConfigError` (a ``ValueError``) that says what
-is wrong and what is allowed.
+is wrong and what is allowed; the TOML reader puts the table in front (``[pump] ...``).
+
+The rule that belongs to one pump statistics (e.g. binomial slots p/r ≥ τ) is written in that
+statistics' module (:meth:`trajmaser.pump.PumpStatistics.check`) and called only from
+:func:`check_pump`; imports flow params → pump → rules → fuel, config, dm, trajectories.
 """
 
 from __future__ import annotations

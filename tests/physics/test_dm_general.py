@@ -151,3 +151,11 @@ def test_dispatch_and_poisson_time_series_limit():
     )
     with pytest.raises(ValueError, match="poisson"):
         dm.time_series(replace(m, statistics="poisson"), [1.0], nmax=NMAX)
+
+
+@pytest.mark.parametrize("coherence", [0j, 0.25 - 0.18j], ids=["diagonal", "general"])
+def test_nmax_limit_is_honoured_on_both_paths(coherence):
+    m = model(coherence=coherence, initial=InitialField("vacuum"), pe=0.45, g=0.3, kappa=0.05)
+    with pytest.raises(ValueError, match="nmax_limit=12"):
+        dm.steady(m, tol=1e-12, nmax_limit=12)
+    assert dm.steady(m, tol=1e-12)["nmax"] > 12
