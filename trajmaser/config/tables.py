@@ -37,7 +37,12 @@ __all__ = [
 
 SECTIONS = ("fuel", "cavity", "pump", "run", "sweep")
 KEYS = {
-    "fuel": ("model", "N", "omega", "J", "lam", "Tb", "Tq", "pe", "coherence"),
+    "fuel": (
+        "model",
+        "omega",
+        "Tb",
+        *dict.fromkeys(k for m in fuel_registry.MODELS for k in (*m.needs, *m.optional)),
+    ),  # fmt: skip
     "cavity": (
         "Omega",
         "Q",
