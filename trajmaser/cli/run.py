@@ -126,7 +126,7 @@ def density_matrix(model, result, seconds: float) -> tuple[dict | None, str | No
     state within `DM_NMAX` levels (or the trajectories' own cut-off on the general path),
     not done within ``seconds``, out of memory or a numerical failure.  Never raises.
     """
-    from trajmaser.dm import diagonal as dm
+    from trajmaser import dm
 
     box: dict = {}
 
