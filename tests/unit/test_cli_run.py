@@ -179,9 +179,9 @@ def test_summary_of_a_broken_file_is_one_line_naming_it(tmp_path, capsys, config
 def test_a_slow_or_failing_density_matrix_never_fails_a_finished_run(
     tmp_path, capsys, config, monkeypatch
 ):
-    from trajmaser.dm import diagonal
+    from trajmaser import dm
 
-    monkeypatch.setattr(diagonal, "steady", lambda *a, **k: time.sleep(5))
+    monkeypatch.setattr(dm, "steady", lambda *a, **k: time.sleep(5))
     t0 = time.monotonic()
     code, out, _ = _main(capsys, "run", config, "-o", tmp_path / "a.npz", "--quiet",
                          "--dm-timeout", "0.2")  # fmt: skip
@@ -191,7 +191,7 @@ def test_a_slow_or_failing_density_matrix_never_fails_a_finished_run(
     def no_memory(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(diagonal, "steady", no_memory)
+    monkeypatch.setattr(dm, "steady", no_memory)
     code, out, _ = _main(capsys, "summary", tmp_path / "a.npz", "--dm", "--json")
     assert code == 0 and json.loads(out)["density_matrix"] == {"error": "not enough memory"}
 
