@@ -36,7 +36,7 @@ from trajmaser import io  # noqa: E402
 from trajmaser.compare import z_series  # noqa: E402
 from trajmaser.config import Config, config_from_dict, load_config  # noqa: E402
 from trajmaser.results import Result  # noqa: E402
-from trajmaser.run import execute, mpi_context  # noqa: E402
+from trajmaser.run import execute, mpi_context, run_to_file  # noqa: E402
 
 FIGURES = ROOT / "analysis" / "figures"
 RESULTS = ROOT / "results" / "analysis"
@@ -50,14 +50,6 @@ OMEGA_CAV = 2 * np.pi * 50e9  # Ω (rad/s)
 def is_root() -> bool:
     """True on the process that writes (rank 0, or the only process)."""
     return mpi_context().is_root
-
-
-def _run_to_file():
-    try:  # run/ with backends
-        from trajmaser.run import run_to_file
-    except ImportError:
-        from trajmaser.run.engine import run_to_file
-    return run_to_file
 
 
 @dataclass
@@ -164,8 +156,8 @@ def cached_map(tag: str, func, items: list, *, fresh: bool = False, key=None) ->
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"{tag}_{_hash(key if key is not None else [tag, items])}.npz"
     if not _cached(path, fresh) and items:
-        _run_to_file()(_RowTask(func, items), len(items), str(path),
-                       from_arrays=Rows.from_arrays, force=True)  # fmt: skip
+        run_to_file(_RowTask(func, items), len(items), str(path), from_arrays=Rows.from_arrays,
+                    force=True)  # fmt: skip
     return Rows.from_arrays(io.load_result(path)[0]).rows if items else np.zeros((0, 0))
 
 

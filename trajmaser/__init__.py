@@ -11,11 +11,21 @@ The public surface::
 from importlib.metadata import PackageNotFoundError, version
 
 from trajmaser.config import Config, config_from_dict, load_config
-from trajmaser.dm.diagonal import steady
+from trajmaser.dm import arrival_series, steady, time_series
 from trajmaser.fuel import FuelResult, fuel_pe, fuel_tq
-from trajmaser.params import ConfigError, Model, RunParams
+from trajmaser.params import ConfigError, InitialField, Model, RunParams
 from trajmaser.results import Result
 from trajmaser.trajectories.driver import simulate, simulate_block
+
+
+def __getattr__(name: str):
+    # compare pulls in scipy.stats (seconds of import time): load it only when asked for
+    if name == "compare_result":
+        from trajmaser.compare import compare_result
+
+        return compare_result
+    raise AttributeError(f"module 'trajmaser' has no attribute {name!r}")
+
 
 try:
     __version__ = version("trajmaser")
@@ -26,10 +36,13 @@ __all__ = [
     "Config",
     "ConfigError",
     "FuelResult",
+    "InitialField",
     "Model",
     "Result",
     "RunParams",
     "__version__",
+    "arrival_series",
+    "compare_result",
     "config_from_dict",
     "fuel_pe",
     "fuel_tq",
@@ -37,4 +50,5 @@ __all__ = [
     "simulate",
     "simulate_block",
     "steady",
+    "time_series",
 ]

@@ -10,6 +10,7 @@ earlier result.  Checkpoints (``OUT.ckpt.npz``) use the same machinery.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -17,6 +18,7 @@ import platform
 import socket
 import sys
 import tempfile
+import zipfile
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,8 +45,10 @@ __all__ = [
     "jsonable",
     "load_result",
     "now_iso",
+    "remove_stale_temporaries",
     "run_metadata",
     "save_result",
+    "sidecar_path",
     "software_versions",
 ]
 
@@ -52,11 +56,50 @@ __all__ = [
 def checkpoint_path(output: str | os.PathLike) -> Path:
     """Checkpoint file belonging to the result file ``output``: ``OUT.ckpt.npz``.
 
-    ``run.npz`` gives ``run.ckpt.npz``; a name without ``.npz`` gets ``.ckpt.npz`` appended.
+    ``run.npz`` gives ``run.ckpt.npz``; a name without ``.npz`` gets ``.ckpt.npz`` appended
+    (a name too long for that is shortened first).
     """
     out = Path(output)
     stem = out.name[: -len(".npz")] if out.name.endswith(".npz") else out.name
+    if len(stem.encode()) > _NAME_KEEP:  # keep the name within the 255-byte limit
+        stem = _short(stem)
     return out.with_name(stem + ".ckpt.npz")
+
+
+_NAME_KEEP = 200  # file names are at most 255 bytes: leave room for ".", "~" and suffixes
+
+
+def _short(name: str) -> str:
+    """A long file name cut to 40 characters plus ``~`` and 8 hex digits of its hash."""
+    return name[:40] + "~" + hashlib.sha1(name.encode()).hexdigest()[:8]
+
+
+def _hidden_stem(path: Path) -> str:
+    """``.NAME`` for the hidden files belonging to ``path`` (a long NAME shortened)."""
+    name = path.name
+    return "." + (name if len(name.encode()) <= _NAME_KEEP else _short(name))
+
+
+def sidecar_path(path: str | os.PathLike, suffix: str) -> Path:
+    """A hidden file next to ``path``: ``.NAME<suffix>`` (e.g. the lock ``.run.npz.lock``)."""
+    path = Path(path)
+    return path.with_name(_hidden_stem(path) + suffix)
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files a killed write to ``path`` left behind; return them.
+
+    Only call it while no other process writes ``path`` (a run holds its output's lock).
+    """
+    path = Path(path)
+    prefix = _hidden_stem(path) + "."
+    removed = []
+    if path.parent.is_dir():
+        for entry in path.parent.iterdir():
+            if entry.name.startswith(prefix) and entry.name.endswith(".tmp") and entry.is_file():
+                entry.unlink(missing_ok=True)
+                removed.append(entry)
+    return removed
 
 
 def now_iso() -> str:
@@ -202,11 +245,17 @@ def check_writable(
     ------
     FileExistsError
         ``path`` exists and ``force`` is false (the message names ``--force``).
+    IsADirectoryError
+        ``path`` is a directory.
     FileNotFoundError, NotADirectoryError, PermissionError
         The directory of ``path`` is missing (and not created), not a directory, cannot be
         created or is not writable (probed by creating and deleting a temporary file).
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"{path} is a directory; give a file name for the result, e.g. {path / 'run.npz'}"
+        )
     if path.exists() and not force:
         raise FileExistsError(
             f"{path} already exists; refusing to overwrite it (pass --force to replace it)"
@@ -231,7 +280,7 @@ def check_writable(
 
 def _mkstemp(path: Path) -> tuple[int, str]:
     try:
-        return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        return tempfile.mkstemp(dir=path.parent, prefix=_hidden_stem(path) + ".", suffix=".tmp")
     except OSError as exc:
         # one-argument form: str() is the message alone, without an "[Errno N]" prefix
         err = PermissionError(
@@ -255,20 +304,34 @@ def load_result(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
     ------
     FileNotFoundError
         No such file.
+    IsADirectoryError
+        ``path`` is a directory.
     ValueError
-        The file is not a trajmaser result file (not an npz, or no metadata).
+        The file is not a readable trajmaser result file (empty, truncated, corrupt, not an
+        npz, or no metadata); the message is one line naming the file.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"result file {path} does not exist")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, not a result file")
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if not head:
+        raise ValueError(f"{path} is not a readable .npz result file: it is empty (0 bytes)")
+    if head != b"PK\x03\x04":
+        raise ValueError(f"{path} is not a readable .npz result file: not a zip archive")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path} is not a readable .npz result file: {exc}") from exc
-    if META_KEY not in arrays:
-        raise ValueError(f"{path} has no {META_KEY!r} entry: not a trajmaser result file")
-    meta = json.loads(str(arrays.pop(META_KEY)))
+        meta = json.loads(str(arrays.pop(META_KEY))) if META_KEY in arrays else None
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        what = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise ValueError(
+            f"{path} is not a readable .npz result file: truncated or corrupt ({what})"
+        ) from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path} has no {META_KEY!r} record: not a trajmaser result file")
     return arrays, meta
 
 

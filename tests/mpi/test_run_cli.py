@@ -24,12 +24,13 @@ import sys
 import time
 from pathlib import Path
 
+import cases
 import pytest
 
 from trajmaser import cli, io
 from trajmaser.config import load_config
 from trajmaser.results import Result, load_any
-from trajmaser.run import runner
+from trajmaser.run import plan
 
 TIMEOUT = 120
 MPI_MISSING = importlib.util.find_spec("mpi4py") is None or shutil.which("mpiexec") is None
@@ -50,48 +51,22 @@ def mpi(test):
     return test
 
 
-# The paper's Nex = 6500 case (star fuel N = 10), shortened; {run} is filled in per test.
-CONFIG = """
-[fuel]
-model = "star"
-N = 10
-omega = 6.0
-J = 0.8
-lam = 1.0
-
-[cavity]
-Omega = 314159265358.9793
-Q = 2e10
-g = 157079.63267948966
-gamma = 209.2300707290802
-tau = 9.5e-6
-initial = "thermal"
-
-[pump]
-statistics = "regular"
-Nex = 6500
-
-[run]
-{run}
-"""
-SMALL = "atoms = 300\nntraj = 60\nblock_size = 10\nsamples = 10\nburn_in = 150\nseed = 4242"
-# 48 million atom passages in 80 blocks: 4-6 s serially (the kernel does ~1e7 per second),
-# so SIGTERM lands mid-run even on 2 ranks of a fast machine
-LONG = "atoms = 300\nntraj = 160000\nblock_size = 2000\nsamples = 10\nburn_in = 150\nseed = 77"
+SMALL = cases.SMALL_RUN
+LONG = cases.LONG_RUN  # 48 million passages in 80 blocks: SIGTERM lands mid-run
 
 RANK_FAILURE = """
 import sys
 from trajmaser import cli
-from trajmaser.run import runner
+from trajmaser.run import plan
 
-real = runner.simulate_block
+real = plan.simulate_block
 
 def failing(model, run, block, **kwargs):
     if block == {block}:
         raise RuntimeError("injected failure in block {block}")
     return real(model, run, block, **kwargs)
 
-runner.simulate_block = failing
+plan.simulate_block = failing
 sys.exit(cli.main(sys.argv[1:]))
 """
 
@@ -115,9 +90,8 @@ def _run(nranks, config, out, *extra, expect=0, program=None):
     return proc
 
 
-def _write(path: Path, run: str, extra: str = "", *, N: int = 10, stats: str = "regular"):
-    text = CONFIG.format(run=run).replace("N = 10", f"N = {N}")
-    path.write_text(text.replace('"regular"', f'"{stats}"') + extra)
+def _write(path: Path, run: dict, sweep: dict | None = None, *, N=10, stats="regular"):
+    path.write_text(cases.paper_toml(run, sweep=sweep, fuel__N=N, pump__statistics=stats))
     return path
 
 
@@ -141,6 +115,11 @@ def test_two_ranks_write_the_file_of_a_serial_run(tmp_path, small):
     _run(1, small, tmp_path / "serial.npz")
     _run(2, small, tmp_path / "mpi.npz")
     assert io.compare_results(tmp_path / "serial.npz", tmp_path / "mpi.npz") == []
+    # what does differ: execution metadata only (ranks, times, command line), no array
+    every = io.compare_results(tmp_path / "serial.npz", tmp_path / "mpi.npz", ignore=())
+    keys = {d.split("'")[1] for d in every}
+    assert all(d.startswith("metadata") for d in every) and "ranks" in keys
+    assert keys <= io.EXECUTION_KEYS, keys
     arrays, meta = io.load_result(tmp_path / "mpi.npz")
     assert meta["ranks"] == 2 and io.load_result(tmp_path / "serial.npz")[1]["ranks"] == 1
     assert int(arrays["ntraj"]) == 60 and meta["blocks_done"] == 6
@@ -191,7 +170,7 @@ def test_sigterm_checkpoints_and_the_rerun_equals_an_uninterrupted_run(
 # ---------------------------------------------------------------- error target
 @mpi
 def test_target_err_stops_at_the_same_block_on_one_and_two_ranks_and_meets_it(tmp_path):
-    config = _write(tmp_path / "t.toml", SMALL.replace("ntraj = 60", "ntraj = 40"))
+    config = _write(tmp_path / "t.toml", {**SMALL, "ntraj": 40})
     target = 0.015
     extra = ("--target-err", str(target))
     _run(1, config, tmp_path / "serial.npz", *extra)
@@ -210,18 +189,18 @@ def test_target_err_stops_at_the_same_block_on_one_and_two_ranks_and_meets_it(tm
     result = Result.from_arrays(arrays)
     assert result.ntraj == 10 * done and rel_err(result) <= target
     # the batch before did not meet it: the run stopped at the first check that passed
-    task, _, _, stop = runner.plan_run(load_config(config), target_err=target)
+    task, _, _, stop = plan.plan_run(load_config(config), target_err=target)
     before = functools.reduce(operator.add, map(task, range(done - batch)))
     assert rel_err(before) > target and not stop(before) and stop(result)
 
 
 # ---------------------------------------------------------------- sweeps
-SWEEP = '\n[sweep]\n"fuel.N" = [1, 4]\n"pump.statistics" = ["regular", "poisson"]\n'
+SWEEP = {"fuel.N": [1, 4], "pump.statistics": ["regular", "poisson"]}
 
 
 @mpi
 def test_sweep_file_lists_every_point_with_its_labels_and_each_equals_its_own_run(tmp_path, capsys):
-    run = SMALL.replace("ntraj = 60", "ntraj = 30")
+    run = {**SMALL, "ntraj": 30}
     config = _write(tmp_path / "sweep.toml", run, SWEEP)
     _run(2, config, tmp_path / "sweep.npz")
     assert cli.main(["summary", str(tmp_path / "sweep.npz"), "--json"]) == 0
@@ -248,7 +227,7 @@ def test_sweep_file_lists_every_point_with_its_labels_and_each_equals_its_own_ru
 
 @mpi
 def test_a_sweep_with_an_invalid_point_fails_before_any_work(tmp_path):
-    bad = '\n[sweep]\n"pump.Nex" = [500, 200000]\n'  # r·tau ≈ 30 at the second point
+    bad = {"pump.Nex": [500, 200000]}  # r·tau ≈ 30 at the second point
     config = _write(tmp_path / "bad.toml", SMALL, bad)
     proc = _run(2, config, tmp_path / "bad.npz", expect=2)
     assert proc.stderr.count("error:") == 1 and "overlap" in proc.stderr

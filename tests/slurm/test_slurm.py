@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import cases
 import pytest
 
 from trajmaser import io
@@ -27,34 +28,7 @@ SWEEP = ROOT / "slurm" / "sweep.sbatch"
 TOY = ROOT / "tests" / "mpi" / "toy.py"
 TIMEOUT = 300
 
-SMALL_RUN = """
-[fuel]
-model = "star"
-N = 10
-omega = 6.0
-J = 0.8
-lam = 1.0
-
-[cavity]
-Omega = 314159265358.9793
-Q = 2e10
-g = 157079.63267948966
-gamma = 209.2300707290802
-tau = 9.5e-6
-initial = "thermal"
-
-[pump]
-statistics = "regular"
-Nex = 500
-
-[run]
-atoms = 300
-ntraj = 40
-block_size = 10
-samples = 10
-burn_in = 100
-seed = 4242
-"""
+SMALL_RUN = cases.paper_toml({**cases.SMALL_RUN, "ntraj": 40, "burn_in": 100}, pump__Nex=500)
 
 
 def _slurm_problem() -> str | None:

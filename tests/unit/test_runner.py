@@ -1,4 +1,4 @@
-"""trajmaser.run.runner in one process: what `trajmaser run` computes and writes.
+"""trajmaser.run (plan + runner) in one process: what `trajmaser run` computes and writes.
 
 The result file of a run must be the left fold, in block order, of `simulate_block` over the
 run's blocks; halves of a run merge to the whole; a ``[sweep]`` is the blocks of every point
@@ -12,6 +12,7 @@ import functools
 import operator
 import re
 
+import cases
 import numpy as np
 import pytest
 
@@ -19,22 +20,13 @@ from trajmaser import io
 from trajmaser.config import config_from_dict, with_run
 from trajmaser.params import ConfigError
 from trajmaser.results import Result, SweepResult, load_any
-from trajmaser.run import runner
+from trajmaser.run import plan, runner
 from trajmaser.trajectories import nblocks, simulate, simulate_block
 
-RAW = {
-    "fuel": {"model": "star", "N": 10, "omega": 6.0, "J": 0.8, "lam": 1.0},
-    "cavity": {
-        "Omega": 314159265358.9793,
-        "Q": 2e10,
-        "g": 157079.63267948966,
-        "gamma": 209.2300707290802,
-        "tau": 9.5e-6,
-        "initial": "thermal",
-    },
-    "pump": {"statistics": "poisson", "Nex": 6500},
-    "run": {"atoms": 120, "ntraj": 60, "samples": 6, "burn_in": 40, "seed": 31, "block_size": 10},
-}
+RAW = cases.paper_raw(
+    {"atoms": 120, "ntraj": 60, "samples": 6, "burn_in": 40, "seed": 31, "block_size": 10},
+    pump__statistics="poisson",
+)
 
 
 def _cfg(**run_changes):
@@ -103,7 +95,7 @@ def _sweep_cfg():
 
 def test_sweep_plan_is_point_major_and_each_point_equals_its_own_run():
     cfg = _sweep_cfg()
-    task, ntasks, from_arrays, stop = runner.plan_run(cfg)
+    task, ntasks, from_arrays, stop = plan.plan_run(cfg)
     assert ntasks == 4 * 2 and stop is None and from_arrays == SweepResult.from_arrays
     total = functools.reduce(operator.add, (task(k) for k in range(ntasks)))
     assert total.axes == ("fuel.N", "pump.statistics")
@@ -138,22 +130,22 @@ def test_sweeps_of_different_grids_do_not_merge():
 
 def test_target_err_is_checked_for_range_and_refused_for_sweeps():
     with pytest.raises(ConfigError, match="single runs"):
-        runner.plan_run(_sweep_cfg(), target_err=0.01)
+        plan.plan_run(_sweep_cfg(), target_err=0.01)
     for bad in (0.0, 1.0, -0.1):
         with pytest.raises(ConfigError, match=r"must be in \(0, 1\)"):
-            runner.plan_run(_cfg(), target_err=bad)
+            plan.plan_run(_cfg(), target_err=bad)
 
 
 def test_target_err_run_has_capped_blocks_and_stops_on_the_error_of_steady_tf():
     cfg = _cfg()
-    task, ntasks, _, stop = runner.plan_run(cfg, target_err=0.05, max_ntraj=200)
+    task, ntasks, _, stop = plan.plan_run(cfg, target_err=0.05, max_ntraj=200)
     assert ntasks == nblocks(with_run(cfg, ntraj=200).run) == 20
     res = task(0)
     s = res.summary()["steady"]["time"]
     rel = s["Tf_over_Tb_err"] / abs(s["Tf_over_Tb"])
     assert stop(res) == (rel <= 0.05)
-    _, _, _, loose = runner.plan_run(cfg, target_err=rel * 1.001)
-    _, _, _, tight = runner.plan_run(cfg, target_err=rel * 0.999)
+    _, _, _, loose = plan.plan_run(cfg, target_err=rel * 1.001)
+    _, _, _, tight = plan.plan_run(cfg, target_err=rel * 0.999)
     assert loose(res) and not tight(res)
 
 

@@ -40,6 +40,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
 
+    from trajmaser.config import parse_range
     from trajmaser.fuel import fuel
     from trajmaser.params import FuelParams
 
@@ -49,10 +50,7 @@ def run(args) -> int:
         try:
             for item in text.split(","):
                 if ".." in item:
-                    first, last = (int(v) for v in item.split(".."))
-                    if last < first:
-                        raise ValueError
-                    values.extend(range(first, last + 1))
+                    values.extend(parse_range(item))
                 else:
                     values.append(int(item))
         except ValueError:
@@ -62,6 +60,11 @@ def run(args) -> int:
         return values
 
     pars = {"omega": args.omega, "J": args.J, "lam": args.lam, "Tb": args.Tb}
+    ranges = {"omega": (lambda v: v >= 0, ">= 0 (0: infinite Tq)"), "Tb": (lambda v: v > 0, "> 0")}
+    for name, value in pars.items():
+        fits, allowed = ranges.get(name, (lambda v: True, "finite"))
+        if not (math.isfinite(value) and fits(value)):
+            raise ValueError(f"--{name} {value} is not allowed: it must be {allowed}")
     results = [fuel(FuelParams(model=args.model, N=n, **pars)) for n in parse_n(args.N)]
     if args.json:
         rows = []

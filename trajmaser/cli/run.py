@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import sys
+import threading
 
-from trajmaser.cli.render import emit
+from trajmaser.cli.render import DM_KEYS, emit, series_text, steady_text, sweep_text
 from trajmaser.cli.switching import annotate_stationarity
+
+DM_SECONDS = 60.0
+"""Default time allowed to the density-matrix reference after a run (``--dm-timeout``)."""
+DM_NMAX = 300
+"""Largest Fock cut-off the reference after a run may grow to (memory and time bound)."""
 
 
 def add_run_parser(sub) -> None:
@@ -13,77 +20,80 @@ def add_run_parser(sub) -> None:
         "run",
         help="quantum-trajectory run (serial, or under mpiexec -n K)",
         description="Run the trajectories of CONFIG (or every point of its [sweep]) and write "
-        "one result file. Under `mpiexec -n K` the trajectory blocks are shared by the ranks; "
-        "the file is bitwise the same for any K. SIGTERM/SIGUSR1 checkpoint and exit 99; "
-        "rerunning the same command resumes from OUT.ckpt.npz.",
+        "one result file, then print the steady state beside the density matrix. The run is "
+        "planned first (passages, time, memory, file size) and refused past the limits below. "
+        "Under `mpiexec -n K` the blocks are shared by the ranks; the result is the same for "
+        "any K. SIGTERM/SIGUSR1/SIGINT checkpoint and exit 99; rerunning the same command "
+        "resumes from OUT.ckpt.npz.",
     )
     p.add_argument("config", help="TOML run configuration")
     p.add_argument("-o", "--output", required=True, help="result file (.npz)")
     p.add_argument("--json", action="store_true", help="machine-readable summary on stdout")
     p.add_argument("--force", action="store_true", help="overwrite an existing result file")
-    p.add_argument(
-        "--restart", action="store_true", help="ignore an existing checkpoint, start afresh"
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument(
-        "--checkpoint-every",
-        type=float,
-        default=60.0,
-        metavar="S",
-        help="seconds between checkpoints (60)",
-    )
-    p.add_argument(
-        "--target-err",
-        type=float,
-        metavar="X",
-        help="add blocks until the relative standard error of steady-state Tf is <= X",
-    )
-    p.add_argument(
-        "--max-ntraj",
-        type=int,
-        metavar="N",
-        help="cap on trajectories with --target-err (default 100 x ntraj)",
-    )
-    p.add_argument(
-        "--batch-blocks",
-        type=int,
-        metavar="B",
-        help="blocks between --target-err checks (4); fixed, so results do not depend on ranks",
-    )
+    p.add_argument("--restart", action="store_true", help="ignore a checkpoint, start afresh")
+    p.add_argument("--quiet", action="store_true", help="no plan line, no progress bar")
+    p.add_argument("--checkpoint-every", type=float, default=60.0, metavar="S",
+                   help="seconds between checkpoints, > 0 (60)")  # fmt: skip
+    p.add_argument("--target-err", type=float, metavar="X",
+                   help="add blocks until the relative standard error of steady-state Tf is "
+                   "<= X, 0 < X < 1")  # fmt: skip
+    p.add_argument("--max-ntraj", type=int, metavar="N",
+                   help="with --target-err: cap on trajectories (default 100 x ntraj)")  # fmt: skip
+    p.add_argument("--batch-blocks", type=int, metavar="B",
+                   help="with --target-err: blocks between checks (4); fixed, so results do "
+                   "not depend on ranks")  # fmt: skip
+    p.add_argument("--max-hours", type=float, default=72.0, metavar="H",
+                   help="refuse runs estimated to take longer (72)")  # fmt: skip
+    p.add_argument("--max-file-gb", type=float, default=4.0, metavar="G",
+                   help="refuse runs whose result file would be larger (4)")  # fmt: skip
+    p.add_argument("--max-memory-gb", type=float, default=16.0, metavar="G",
+                   help="refuse runs that would need more memory per rank (16)")  # fmt: skip
     p.add_argument("--no-dm", action="store_true", help="skip the density-matrix comparison")
+    p.add_argument(
+        "--dm-timeout",
+        type=float,
+        default=DM_SECONDS,
+        metavar="S",
+        help=f"time allowed to the density matrix after a run ({DM_SECONDS:g})",
+    )
     p.set_defaults(func=run)
 
 
-def _steady_text(summary: dict, ref: dict | None) -> str:
-    """Human-readable steady-state lines, with the density-matrix values beside."""
-    lines = [f"trajectories: {summary['ntraj']}   atom passages: {summary['passages']}"]
-    for block in ("time", "arrival"):
-        s = summary["steady"][block]
-        line = (
-            f"steady ({block:7s}): Tf/Tb = {s['Tf_over_Tb']:.5f} +- {s['Tf_over_Tb_err']:.5f}"
-            f"   n = {s['n_mean']:.5f} +- {s['n_mean_err']:.5f}"
-            f"   Q = {s['mandel_q']:.4f} +- {s['mandel_q_err']:.4f}"
-        )
-        if not s["q_reliable"]:
-            line += " (Q unreliable: two-photon states barely sampled)"
-        if ref is not None:
-            r = ref[block]
-            z = (s["Tf_over_Tb"] - r["Tf_over_Tb"]) / s["Tf_over_Tb_err"]
-            line += f"   | density matrix: Tf/Tb = {r['Tf_over_Tb']:.5f} (z = {z:+.2f})"
-        lines.append(line)
-    c = summary["clicks"]
-    lines.append(f"detected atoms found excited: p_e = {c['p_e']:.5f} +- {c['p_e_err']:.5f}")
-    return "\n".join(lines)
+def _check_options(args) -> None:
+    """One clear error per option out of range (ConfigError names the option)."""
+    from trajmaser.params import ConfigError
+
+    def positive(name: str, value, allow_inf: bool = False) -> None:
+        if value is not None and not (value > 0 and (allow_inf or math.isfinite(value))):
+            raise ConfigError(f"{name} {value} must be a positive number")
+
+    positive("--checkpoint-every", args.checkpoint_every, allow_inf=True)
+    positive("--dm-timeout", args.dm_timeout, allow_inf=True)
+    for name in ("max_hours", "max_file_gb", "max_memory_gb"):
+        positive("--" + name.replace("_", "-"), getattr(args, name), allow_inf=True)
+    for name in ("max_ntraj", "batch_blocks"):
+        value = getattr(args, name)
+        if value is not None and args.target_err is None:
+            raise ConfigError(f"--{name.replace('_', '-')} only applies with --target-err")
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} {value} must be at least 1")
 
 
 def run(args) -> int:
     from trajmaser.config import load_config
-    from trajmaser.run import engine as parallel
-    from trajmaser.run import runner
+    from trajmaser.run import EXIT_INTERRUPTED, current_backend, execute
+    from trajmaser.run.estimate import Limits, warnings
 
-    ctx = parallel.mpi_context()
+    _check_options(args)
+    ctx = current_backend()
     cfg = load_config(args.config)
-    outcome = runner.execute(
+
+    def announce(est) -> None:
+        lines = ([] if args.quiet else [est.text()]) + warnings(est, args.checkpoint_every)
+        for line in lines:
+            print(f"trajmaser run: {line}", file=sys.stderr)
+
+    outcome = execute(
         cfg,
         args.output,
         make_dirs=True,  # `-o results/run.npz` creates results/ (rank 0, before any work)
@@ -94,72 +104,94 @@ def run(args) -> int:
         target_err=args.target_err,
         max_ntraj=args.max_ntraj,
         batch_blocks=args.batch_blocks,
+        limits=Limits(args.max_hours, args.max_file_gb, args.max_memory_gb),
+        announce=announce,
     )
     if not outcome.complete:
         if ctx.is_root:
-            print(
-                f"trajmaser run: interrupted by {outcome.interrupted}; checkpoint kept: "
-                "rerun the same command to resume",
-                file=sys.stderr,
-            )
-        return parallel.EXIT_INTERRUPTED
+            print(f"trajmaser run: interrupted by {outcome.interrupted}; checkpoint kept: "
+                  "rerun the same command to resume", file=sys.stderr)  # fmt: skip
+        return EXIT_INTERRUPTED
     if not ctx.is_root:
         return 0
     print(f"wrote {args.output}", file=sys.stderr)
-    return _report(outcome.result, cfg, args.json, with_dm=not args.no_dm)
+    # a sweep's table stays trajectories only (`summary --dm` adds the density matrices)
+    dm_seconds = None if args.no_dm or cfg.sweep else args.dm_timeout
+    return _report(outcome.result, cfg, args.json, dm_seconds=dm_seconds)
 
 
-def _report(result, cfg, as_json: bool, *, with_dm: bool) -> int:
-    """Print the steady-state summary (single run) or the sweep table."""
+def density_matrix(model, result, seconds: float) -> tuple[dict | None, str | None]:
+    """The density-matrix steady state beside a trajectory result, bounded in time and size.
+
+    Returns ``(reference, None)``, or ``(None, reason)`` when it is skipped: no converged
+    state within `DM_NMAX` levels (or the trajectories' own cut-off on the general path),
+    not done within ``seconds``, out of memory or a numerical failure.  Never raises.
+    """
+    from trajmaser import dm
+
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            if model.is_diagonal:
+                steady = dm.steady(model, nmax_limit=DM_NMAX)
+            else:  # the general path's cut-off: the trajectories' own
+                steady = dm.steady(model, nmax=max(int(result.time.hist.shape[1]) - 1, 1))
+            box["ref"] = {b: {k: steady[b][k] for k in DM_KEYS} for b in ("arrival", "time")}
+        except MemoryError:
+            box["why"] = "not enough memory"
+        except Exception as exc:  # a reference that fails must not fail a finished run
+            box["why"] = " ".join(str(exc).split()) or type(exc).__name__
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        return None, f"not computed within {seconds:g} s (--dm-timeout; or `trajmaser dm`)"
+    return box.get("ref"), box.get("why")
+
+
+def _report(result, cfg, as_json: bool, *, dm_seconds: float | None) -> int:
+    """Print the steady-state summary (single run) or the sweep table; exit status 0."""
     from trajmaser.results import SweepResult
 
     if isinstance(result, SweepResult):
         rows = result.table()
+        refs = None
+        if dm_seconds is not None and cfg is not None:
+            refs = []
+            for (_, point), res in zip(cfg.grid(), result.results, strict=True):
+                ref = density_matrix(point.model(), res, dm_seconds)[0] if res else None
+                refs.append(ref)
+            for row, ref in zip(rows, refs, strict=True):
+                row["density_matrix"] = ref
         annotate_stationarity(cfg, rows)
-        emit(rows, as_json, _sweep_text(result.axes, rows))
+        emit(rows, as_json, sweep_text(result.axes, rows, refs))
         return 0
     summary = result.summary()
     summary["atoms"] = cfg.run.atoms if cfg is not None else None
-    ref = None
-    if with_dm and cfg is not None:
-        from trajmaser.dm import diagonal as dm
-
-        try:
-            steady = dm.steady(cfg.model())
-        except ValueError as exc:  # e.g. inverted atoms: the trajectories still stand
-            summary["density_matrix"] = {"error": str(exc)}
-            print(f"density matrix not available: {exc}", file=sys.stderr)
-        else:
-            ref = {b: steady[b] for b in ("arrival", "time")}
-            keys = ("n_mean", "n_var", "mandel_q", "Tf_over_Tb", "efficiency")
-            summary["density_matrix"] = {b: {k: ref[b][k] for k in keys} for b in ref}
+    ref = note = None
+    if dm_seconds is not None and cfg is not None:
+        ref, note = density_matrix(cfg.model(), result, dm_seconds)
+        summary["density_matrix"] = ref if ref is not None else {"error": note}
     annotate_stationarity(cfg, summary)
-    emit(summary, as_json, _steady_text(summary, ref))
+    emit(summary, as_json, steady_text(summary, ref, note))
     return 0
 
 
-def _sweep_text(axes, rows: list[dict]) -> str:
-    head = "".join(f"{a:>14s}" for a in axes)
-    head += f"{'ntraj':>9s}{'Tf/Tb (time)':>24s}{'Tf/Tb (arrival)':>24s}{'Mandel Q':>20s}"
-    out = [head]
-    for r in rows:
-        line = "".join(f"{r[a]!s:>14s}" for a in axes) + f"{r['ntraj']:>9d}"
-        if r["ntraj"]:
-            t, a = r["steady"]["time"], r["steady"]["arrival"]
-            line += f"{t['Tf_over_Tb']:>13.5f} +- {t['Tf_over_Tb_err']:<7.5f}"
-            line += f"{a['Tf_over_Tb']:>13.5f} +- {a['Tf_over_Tb_err']:<7.5f}"
-            line += f"{t['mandel_q']:>10.4f} +- {t['mandel_q_err']:<6.4f}"
-            line += "" if t["q_reliable"] else " (Q unreliable: n >= 2 barely sampled)"
-        line += " (not stationary: see warning)" if r.get("stationarity_warning") else ""
-        out.append(line)
-    return "\n".join(out)
-
-
 def add_summary_parser(sub) -> None:
-    p = sub.add_parser("summary", help="steady-state summary of a result file")
+    p = sub.add_parser(
+        "summary",
+        help="steady-state summary of a result file",
+        description="The steady state of a result file: both blocks (time average and just "
+        "before atoms) with n, Var n, Mandel Q, g2(0), Tf/Tb and efficiency with errors, and "
+        "the detected atoms' p_e and Mandel Q_a; a table for a [sweep].",
+    )
     p.add_argument("result", help="result file written by `trajmaser run`")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--dm", action="store_true", help="add the density-matrix steady state")
+    p.add_argument("--dm-timeout", type=float, default=DM_SECONDS, metavar="S",
+                   help=f"time allowed to each density matrix ({DM_SECONDS:g})")  # fmt: skip
     p.add_argument(
         "--series",
         action="store_true",
@@ -170,32 +202,18 @@ def add_summary_parser(sub) -> None:
 
 
 def summary(args) -> int:
-    from trajmaser import io
-    from trajmaser.config import config_from_dict
-    from trajmaser.results import SweepResult, load_any
+    from trajmaser.results import SweepResult
+    from trajmaser.results.files import read
 
-    arrays, meta = io.load_result(args.result)
-    result = load_any(arrays)
-    cfg = config_from_dict(meta["config"]) if meta.get("config") else None
+    if not args.dm_timeout > 0:
+        from trajmaser.params import ConfigError
+
+        raise ConfigError(f"--dm-timeout {args.dm_timeout} must be a positive number")
+    result, cfg, _ = read(args.result)
     if args.series:
         if isinstance(result, SweepResult):
             raise ValueError("--series needs a single-point result, this file holds a sweep")
         series = result.series()
-        emit(series, args.json, _series_text(series))
+        emit(series, args.json, series_text(series))
         return 0
-    return _report(result, cfg, args.json, with_dm=args.dm)
-
-
-def _series_text(series: dict) -> str:
-    out = []
-    for block, key, label in (("time", "t", "t (s)"), ("arrival", "atom", "atom")):
-        s = series[block]
-        out.append(f"{label:>12s} {'n':>20s} {'Tf/Tb':>22s} {'Mandel Q':>20s}")
-        for i, x in enumerate(s[key]):
-            out.append(
-                f"{x:>12.6g} {s['n_mean'][i]:>10.5f} +- {s['n_mean_err'][i]:<7.5f}"
-                f"{s['Tf_over_Tb'][i]:>12.5f} +- {s['Tf_over_Tb_err'][i]:<7.5f}"
-                f"{s['mandel_q'][i]:>10.4f} +- {s['mandel_q_err'][i]:<7.4f}"
-            )
-        out.append("")
-    return "\n".join(out)
+    return _report(result, cfg, args.json, dm_seconds=args.dm_timeout if args.dm else None)

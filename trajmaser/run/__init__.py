@@ -1,6 +1,24 @@
-"""Running a configuration: tasks, ordered reduction, checkpoints, signals, serial or MPI."""
+"""Running a configuration: plan, ordered reduction, checkpoints, signals; serial or MPI.
 
-from trajmaser.run.engine import EXIT_INTERRUPTED, RunOutcome, mpi_context
-from trajmaser.run.runner import execute, plan_run
+``plan`` (the tasks of a config) → ``reduction`` (ordered fold, resumable) on a backend
+(``backends/serial.py``, ``backends/mpi.py``) → ``output``/``checkpoint`` (the files) →
+``runner`` (the whole run).
+"""
 
-__all__ = ["EXIT_INTERRUPTED", "RunOutcome", "execute", "mpi_context", "plan_run"]
+from trajmaser.run.backends import current as current_backend
+from trajmaser.run.plan import Plan, plan_run
+from trajmaser.run.reduction import RunOutcome
+from trajmaser.run.runner import EXIT_INTERRUPTED, execute, run_to_file
+
+mpi_context = current_backend  # the name used before backends existed
+
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "Plan",
+    "RunOutcome",
+    "current_backend",
+    "execute",
+    "mpi_context",
+    "plan_run",
+    "run_to_file",
+]

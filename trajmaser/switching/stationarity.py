@@ -95,9 +95,6 @@ def stationarity(model: Model, run: RunParams, *, tol: float = STATIONARY_TV) ->
         smallest burn-in with distance ≤ tol, found by bisection over binary powers of M;
         non-diagonal models: relaxation · ln(1/tol)), ``stationary`` (distance ≤ tol).
     """
-    from trajmaser import dm
-    from trajmaser.dm.atomstats import gap_map
-
     burn = int(run.burn_in)
     out = {"burn_in": burn, "window": int(run.atoms) - burn}
     if not model.is_diagonal:
@@ -105,10 +102,9 @@ def stationarity(model: Model, run: RunParams, *, tol: float = STATIONARY_TV) ->
         dist = math.exp(-burn / relax) if relax > 0 else 0.0
         need = int(math.ceil(relax * math.log(1.0 / tol)))
     else:
-        st, step = exact.chain(model)
-        nm = st["nmax"]
+        _, step = exact.chain(model)
         pi = exact.stationary_gth(step)  # accurate where the chain is nearly decomposable
-        p0 = gap_map(model, nm)[1] @ dm.initial_distribution(model, nm)
+        p0 = exact.first_arrival_law(model)
         relax = exact.relaxation_of(step, pi)
         dist = _distance(_after(step, p0, burn), pi)
         need = 0 if dist <= tol else _needed_burn_in(step, p0, pi, tol)
