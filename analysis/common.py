@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from trajmaser import io  # noqa: E402
+from trajmaser.cli.render import finite  # noqa: E402
 from trajmaser.compare import z_series  # noqa: E402
 from trajmaser.config import Config, config_from_dict, load_config  # noqa: E402
 from trajmaser.results import Result  # noqa: E402
@@ -85,6 +86,18 @@ def derive(raw: dict, **changes) -> Config:
         else:
             table[key] = value
     return config_from_dict(new)
+
+
+def stationary_config(cfg: Config) -> Config:
+    """``cfg``, or with the burn-in ``trajmaser run`` would ask for (same window) when its
+    steady window is not stationary (:func:`trajmaser.switching.stationarity.stationarity`)."""
+    from trajmaser.switching.stationarity import stationarity
+
+    s = stationarity(cfg.model(), cfg.run)
+    if s["stationary"]:
+        return cfg
+    need = int(s["needed_burn_in"])
+    return derive(cfg.raw, run__burn_in=need, run__atoms=need + s["window"])
 
 
 def _hash(obj) -> str:
@@ -240,11 +253,11 @@ def savefig(fig, name: str) -> Path:
 
 
 def write_json(name: str, data) -> Path:
-    """Write ``results/analysis/<name>.json`` (rank 0; numbers quoted in REPRODUCTION.md)."""
+    """Write ``results/analysis/<name>.json`` (rank 0; non-finite numbers as null)."""
     path = RESULTS / f"{name}.json"
     if is_root():
         RESULTS.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(io.jsonable(data), indent=1, default=float))
+        path.write_text(json.dumps(finite(data), indent=1, allow_nan=False))
         print(f"wrote {path.relative_to(ROOT)}", flush=True)
     return path
 

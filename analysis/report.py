@@ -165,7 +165,9 @@ def fig4_fields(d: dict) -> dict[str, str]:
     q0, q_last, g_last = d["kappa"][0], d["kappa"][-1], d["gamma"][-1]
     lit = d["paper_literal_dm_N10"]
     eta1 = g_last["dm"]["efficiency"][g_last["N"].index(1)]
+    burns = [b for s in series for b in s["burn_ins"]]
     return {
+        "fig4_burn_ins": f"{min(burns)}–{max(burns)}",
         "fig4_table": "\n".join(rows),
         "fig4_agreement": agree,
         "fig4_literal_dm": ", ".join(f"{v:.4f}" for v in lit.values()),
@@ -192,7 +194,8 @@ def timing_fields(t: dict, f3: dict, f4: dict, ps: dict, sw: dict) -> dict[str, 
     }
     steps = ", ".join(f"{names.get(k, k)} {v:.0f} s" for k, v in st.items())
     passages = sum(r["ntraj"] * r["atoms"] for r in f3["runs"])
-    passages += sum(s["ntraj"] * s["atoms"] * len(s["N"]) for s in f4["kappa"] + f4["gamma"])
+    passages += sum(s["ntraj"] * (b + s["window"]) for s in f4["kappa"] + f4["gamma"]
+                    for b in s["burn_ins"])  # fmt: skip
     passages += sum(r["ntraj"] * r["atoms"] for r in ps["rows"])
     passages += sum(r["ntraj"] * (r["burn_in_long"] + r["window"]) for r in ps["rows"]
                     if "burn_in_long" in r)  # fmt: skip
