@@ -1,12 +1,15 @@
-"""simulate / simulate_block: seeds, block merging, histogram retry, method dispatch."""
+"""simulate / simulate_block: seeds, block merging, histogram retry, method dispatch, batches."""
 
 import dataclasses
+import functools
+import operator
 
 import numpy as np
 import pytest
 
 from trajmaser.params import InitialField, Model, RunParams
-from trajmaser.results import Result
+from trajmaser.results import NBATCH, Result
+from trajmaser.results.moments import BATCHED
 from trajmaser.trajectories import nblocks, resolve_method, simulate, simulate_block
 
 MODEL = Model(
@@ -127,3 +130,54 @@ def test_z_series_and_reference_checks(tmp_path):
     check_reference_times(ref["time"], np.array([1.0, 2.0 * (1 + 1e-12)]))
     with pytest.raises(ValueError, match="--print-times"):
         check_reference_times(ref["time"], np.array([1.0, 2.1]))
+
+
+# ---------------------------------------------------------------- batch sums
+def _batch_counts(ntraj):
+    return np.bincount(np.arange(ntraj) % NBATCH, minlength=NBATCH).astype(float)
+
+
+def test_batch_sums_add_up_to_the_totals():
+    res = simulate(MODEL, RUN)
+    assert res.batches is not None
+    for name in BATCHED:
+        part, total = getattr(res.batches, name), getattr(res, name)
+        # trajectory i (global index) is in batch i % NBATCH, at every record point
+        want = np.repeat(_batch_counts(RUN.ntraj)[:, None], total.points, axis=1)
+        assert np.array_equal(part.count, want), name
+        for key in ("count", "sx", "sy", "sxx", "syy", "sxy"):
+            assert np.allclose(getattr(part, key).sum(axis=0), getattr(total, key), rtol=1e-12)
+        assert part.hist.shape[1:] == total.hist.shape
+        assert np.allclose(part.hist.sum(axis=0), total.hist, rtol=1e-12, atol=1e-12)
+    means = res.batch_means("time")
+    assert means["p"].shape == (NBATCH, RUN.samples, res.time.hist.shape[1])
+    pooled = (means["n"] * means["count"][:, None]).sum(axis=0) / RUN.ntraj
+    assert np.allclose(pooled, res.time.sx / res.time.count, rtol=1e-12)
+    with pytest.raises(ValueError, match="allowed: time, arrival"):
+        res.batch_means("clicks")
+
+
+def test_batch_sums_merge_to_the_whole_and_follow_the_global_index():
+    whole = simulate(MODEL, RUN)
+    parts = [simulate_block(MODEL, RUN, b) for b in range(nblocks(RUN))]
+    merged = functools.reduce(operator.add, parts)
+    assert _arrays_equal(merged, whole)  # batch arrays included, bitwise
+    # another block size: other trajectories, but batch i % NBATCH still by global index
+    other = simulate(MODEL, dataclasses.replace(RUN, block_size=7, ntraj=45))
+    assert np.array_equal(other.batches.steady_time.count[:, 0], _batch_counts(45))
+    assert np.array_equal(simulate_block(MODEL, RUN, 2).batches.arrival.count[:, 0] > 0,
+                          np.isin(np.arange(NBATCH), np.arange(40, 60) % NBATCH))  # fmt: skip
+
+
+def test_batches_round_trip_and_old_files_have_none():
+    res = simulate_block(MODEL, RUN, 0)
+    arrays = res.to_arrays()
+    assert {"batch_time_count", "batch_steady_arrival_hist", "click_pairs_sx"} <= arrays.keys()
+    assert _arrays_equal(Result.from_arrays(arrays), res)
+    old = {k: v for k, v in arrays.items() if not k.startswith(("batch_", "click_pairs_"))}
+    back = Result.from_arrays(old)
+    assert back.batches is None and back.click_pairs is None
+    assert "correlation" not in back.summary()["clicks"]
+    assert (back + res).batches is None  # no honest batches from a part without them
+    with pytest.raises(ValueError, match="no batch sums"):
+        back.batch_means("time")

@@ -18,7 +18,14 @@ from trajmaser.params import Model, RunParams
 from trajmaser.pump import slot_length, statistics_code
 from trajmaser.results import Result
 from trajmaser.rules import check_model, check_run
-from trajmaser.trajectories.fock import INIT_FOCK, INIT_THERMAL, fock_tables, run_fock
+from trajmaser.trajectories.fock import (
+    INIT_FOCK,
+    INIT_THERMAL,
+    FockParams,
+    FockTables,
+    fock_tables,
+    run_fock,
+)
 from trajmaser.trajectories.records import RawAccumulators, RecordPlan, record_plan, to_result
 
 DEFAULT_LEVELS = 32
@@ -95,7 +102,8 @@ def simulate_block(
     while True:
         rng = block_rng(run, block)
         if method == "fock":
-            raw, maxn = _fock_block(model, run, ntraj, rng, plan, levels)
+            first = block * run.block_size
+            raw, maxn = _fock_block(model, run, ntraj, first, rng, plan, levels)
         else:
             from trajmaser.trajectories.general import run_general_block
 
@@ -137,7 +145,13 @@ def simulate(
 
 
 def _fock_block(
-    model: Model, run: RunParams, ntraj: int, rng: np.random.Generator, plan: RecordPlan, levels
+    model: Model,
+    run: RunParams,
+    ntraj: int,
+    first_index: int,
+    rng: np.random.Generator,
+    plan: RecordPlan,
+    levels: int,
 ) -> tuple[RawAccumulators, int]:
     """Fock-path kernel call for one block; returns raw sums and the largest n met."""
     init = model.initial
@@ -155,42 +169,18 @@ def _fock_block(
         float(model.nbar_bath),
         float(model.detuning),
     )
-    tables = fock_tables(max(levels, 64), *consts, float(model.tau))
-    raw = RawAccumulators.zeros(plan.samples, levels)
-    maxn = np.zeros(1, dtype=np.int64)
+    tables = FockTables(*fock_tables(max(levels, 64), *consts, float(model.tau)))
     code = statistics_code(model.statistics)
     pump_args = (code, slot_length(model.statistics, model.rate, model.p), model.rate, model.p)
-    plan_args = (
-        plan.times,
-        plan.arrival_index,
-        plan.strata,
-        plan.atoms,
-        plan.burn_in,
-        plan.first_steady_stratum,
+    par = FockParams(
+        pe=float(model.pe),
+        tau=float(model.tau),
+        eta=float(run.detector_efficiency),
+        init_kind=init_kind,
+        init_value=float(init_value),
+        consts=consts,
+        pump=pump_args,
     )
-    run_fock(
-        ntraj,
-        rng,
-        float(model.pe),
-        consts,
-        float(model.tau),
-        init_kind,
-        init_value,
-        pump_args,
-        float(run.detector_efficiency),
-        plan_args,
-        tables,
-        raw.time,
-        raw.time_hist,
-        raw.arrival,
-        raw.arrival_hist,
-        raw.steady_time,
-        raw.steady_time_hist,
-        raw.steady_arrival,
-        raw.steady_arrival_hist,
-        raw.clicks,
-        raw.overflow,
-        raw.passages,
-        maxn,
-    )
-    return raw, int(maxn[0])
+    raw = RawAccumulators.zeros(plan.samples, levels)
+    run_fock(int(ntraj), int(first_index), rng, par, plan.kernel_plan(), tables, raw)
+    return raw, int(raw.maxn[0])
