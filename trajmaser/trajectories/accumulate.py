@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 
 from trajmaser.results import NLAG
+from trajmaser.trajectories.records import TR_PROBE_X, TR_PROBE_Y
 
 #: Steady atoms held by a :class:`ClickBuffer` before their pairs are counted.
 CLICK_CHUNK = 1024
@@ -91,12 +92,24 @@ def record_sample(raw, b, j, m, w):
     """Sample-time record j of a two-level mixture (m, w) (see :func:`mixture_moments`)."""
     x, y = mixture_moments(m, w)
     add_pair_batched(raw.time[j], raw.batch_time[b, j], x, y)
-    hist = raw.time_hist[j]
-    batch_hist = raw.batch_time_hist[b, j]
-    if m >= 0 and w < 1.0:
-        hist_add(raw, hist, batch_hist, m, 1.0 - w)
-    if w > 0.0:
-        hist_add(raw, hist, batch_hist, m + 1, w)
+    hist_add_mixture(raw, raw.time_hist[j], raw.batch_time_hist[b, j], m, w, 1.0)
+
+
+@kernel_step
+def record_mixture(raw, tr, b, kind, m, w, inv_probes):
+    """Record a two-level mixture (m, w): sample time ``kind`` ≥ 0, or a steady probe.
+
+    A probe (kind < 0) adds its x, y to the trajectory's ``tr[TR_PROBE_X]``,
+    ``tr[TR_PROBE_Y]`` and ``inv_probes`` times its weights to the steady time histogram.
+    """
+    if kind >= 0:
+        record_sample(raw, b, kind, m, w)
+        return
+    x, y = mixture_moments(m, w)
+    tr[TR_PROBE_X] += x
+    tr[TR_PROBE_Y] += y
+    hist = raw.steady_time_hist
+    hist_add_mixture(raw, hist, raw.batch_steady_time_hist[b], m, w, inv_probes)
 
 
 @kernel_step

@@ -28,7 +28,6 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from trajmaser.blocks import block_coeffs, jump_time, norm2, propagate
 from trajmaser.pump import first_arrival, next_arrival
 from trajmaser.results import NBATCH
 from trajmaser.trajectories.accumulate import (
@@ -39,14 +38,17 @@ from trajmaser.trajectories.accumulate import (
     click_push,
     click_reset,
     hist_add,
-    hist_add_mixture,
     kernel_step,
-    mixture_moments,
     passage_step,
     record_arrival,
-    record_sample,
+    record_mixture,
 )
+from trajmaser.trajectories.cancel import POLL_PASSAGES
+from trajmaser.trajectories.fock_interaction import FockTables, fock_tables, interaction
 from trajmaser.trajectories.records import (
+    STOP_CANCELLED,
+    STOP_NONE,
+    STOP_NONFINITE,
     TR_ARR_X,
     TR_ARR_Y,
     TR_DET_ALL,
@@ -55,6 +57,8 @@ from trajmaser.trajectories.records import (
     TR_PROBE_Y,
     TR_SIZE,
 )
+
+__all__ = ["INIT_FOCK", "INIT_THERMAL", "FockParams", "FockTables", "fock_tables", "run_fock"]
 
 _add_pair = add_pair  # former name, still imported by the general kernel
 
@@ -78,42 +82,11 @@ class FockParams(NamedTuple):
     pump: tuple
 
 
-class FockTables(NamedTuple):
-    """Per entry photon number n: no-jump probability over τ and P(exit |e⟩ | no jump)."""
-
-    pnj_e: np.ndarray
-    qe_e: np.ndarray
-    pnj_g: np.ndarray
-    qe_g: np.ndarray
-
-
-@njit(cache=True)
-def fock_tables(size, g, gamma, kappa, nbar_bath, detuning, tau):
-    """Per entry photon number n < size: no-jump probability over τ and P(exit in |e⟩ | no jump).
-
-    Returns ``(pnj_e, qe_e, pnj_g, qe_g)`` for atoms entering in |e⟩ (block n) and in |g⟩
-    (block n − 1).
-    """
-    pnj_e = np.empty(size)
-    qe_e = np.empty(size)
-    pnj_g = np.empty(size)
-    qe_g = np.empty(size)
-    for n in range(size):
-        a, b, d = block_coeffs(n, g, gamma, kappa, nbar_bath, detuning)
-        ce, cg = propagate(a, b, d, 1.0 + 0j, 0j, tau)
-        pnj_e[n] = norm2(ce, cg)
-        qe_e[n] = (ce.real**2 + ce.imag**2) / pnj_e[n]
-        a, b, d = block_coeffs(n - 1, g, gamma, kappa, nbar_bath, detuning)
-        ce, cg = propagate(a, b, d, 0j, 1.0 + 0j, tau)
-        pnj_g[n] = norm2(ce, cg)
-        qe_g[n] = (ce.real**2 + ce.imag**2) / pnj_g[n]
-    return pnj_e, qe_e, pnj_g, qe_g
-
-
 # ----------------------------------------------------------------- step: gap
 @kernel_step
 def gap_evolve(n, dt, kappa, nbar_bath, rng):
-    """Fock state after an empty-cavity evolution of length ``dt`` (exact)."""
+    """Fock state after an empty-cavity evolution of length ``dt`` (exact); −1 if the jump
+    rates are not finite."""
     if dt <= 0.0:
         return n
     if nbar_bath == 0.0:
@@ -133,6 +106,10 @@ def gap_evolve(n, dt, kappa, nbar_bath, rng):
     while True:
         down = kappa * (1.0 + nbar_bath) * n
         total = down + kappa * nbar_bath * (n + 1)
+        if not total < math.inf:  # NaN or inf rates
+            return -1
+        if total == 0.0:  # κ = 0: nothing happens
+            return n
         w = rng.exponential(1.0 / total)
         if w >= dt:
             return n
@@ -143,24 +120,7 @@ def gap_evolve(n, dt, kappa, nbar_bath, rng):
             n += 1
 
 
-# ----------------------------------------------------------------- step: record
-@kernel_step
-def _record(kind, m, w, b, plan, raw, tr):
-    """Record the cavity holding m photons with prob 1 − w and m + 1 with prob w.
-
-    ``kind`` ≥ 0: sample time index; kind < 0: a steady probe (its x, y go into the
-    trajectory's probe sums, its histogram weight into the steady time histogram).
-    """
-    if kind >= 0:
-        record_sample(raw, b, kind, m, w)
-        return
-    x, y = mixture_moments(m, w)
-    tr[TR_PROBE_X] += x
-    tr[TR_PROBE_Y] += y
-    hist = raw.steady_time_hist
-    hist_add_mixture(raw, hist, raw.batch_steady_time_hist[b], m, w, plan.inv_probes)
-
-
+# ----------------------------------------------------------------- step: records in a gap
 @passage_step
 def _gap_records(n, t, t_arr, ri, b, rng, par, plan, sched, raw, tr):
     """Empty cavity from t up to the records at or before ``t_arr``; returns (n, t, ri)."""
@@ -169,7 +129,7 @@ def _gap_records(n, t, t_arr, ri, b, rng, par, plan, sched, raw, tr):
     while ri < rec_t.shape[0] and rec_t[ri] <= t_arr:
         n = gap_evolve(n, rec_t[ri] - t, kappa, nbar_bath, rng)
         t = rec_t[ri]
-        _record(rec_kind[ri], n, 0.0, b, plan, raw, tr)
+        record_mixture(raw, tr, b, rec_kind[ri], n, 0.0, plan.inv_probes)
         ri += 1
     return n, t, ri
 
@@ -188,111 +148,6 @@ def _arrival(n, k, ja, b, plan, raw, tr):
         hist = raw.steady_arrival_hist
         hist_add(raw, hist, raw.batch_steady_arrival_hist[b], n, plan.inv_steady_atoms)
     return ja
-
-
-# ----------------------------------------------------------------- step: interaction
-@kernel_step
-def _jump(m, ce, cg, gamma, kappa, nbar_bath, rng):
-    """Apply one jump chosen with probability ∝ rate × ⟨c†c⟩; returns the normalised state."""
-    pe = ce.real * ce.real + ce.imag * ce.imag
-    pg = cg.real * cg.real + cg.imag * cg.imag
-    r_sig = gamma * pe
-    r_a = kappa * (1.0 + nbar_bath) * (m * pe + (m + 1) * pg)
-    r_ad = kappa * nbar_bath * ((m + 1) * pe + (m + 2) * pg)
-    v = rng.random() * (r_sig + r_a + r_ad)
-    if v < r_sig:  # σ−: |e,m⟩ → |g,m⟩, block m − 1
-        return m - 1, 0j, ce / math.sqrt(pe)
-    if v < r_sig + r_a:  # a: block m − 1
-        ce2 = ce * math.sqrt(m)
-        cg2 = cg * math.sqrt(m + 1.0)
-        m -= 1
-    else:  # a†: block m + 1
-        ce2 = ce * math.sqrt(m + 1.0)
-        cg2 = cg * math.sqrt(m + 2.0)
-        m += 1
-    nrm = math.sqrt(norm2(ce2, cg2))
-    return m, ce2 / nrm, cg2 / nrm
-
-
-@kernel_step
-def _interaction_slow(m, ce, cg, s, t_exit, u, have_u, ri, b, rng, par, plan, sched, raw, tr):
-    """Exact interaction from time s to t_exit: records inside, jumps, exit measurement.
-
-    Returns ``(n_after, found_excited, ri)``.
-    """
-    g, gamma, kappa, nbar_bath, detuning = par.consts
-    rec_t, rec_kind = sched
-    nrec = rec_t.shape[0]
-    while True:
-        is_rec = ri < nrec and rec_t[ri] < t_exit
-        seg_end = rec_t[ri] if is_rec else t_exit
-        if not have_u:
-            u = rng.random()
-        have_u = False
-        a, bb, d = block_coeffs(m, g, gamma, kappa, nbar_bath, detuning)
-        dt = seg_end - s
-        ce1, cg1 = propagate(a, bb, d, ce, cg, dt)
-        nrm = norm2(ce1, cg1)
-        if nrm > u:  # no jump in this segment
-            f = 1.0 / math.sqrt(nrm)
-            ce, cg = ce1 * f, cg1 * f
-            s = seg_end
-            if not is_rec:
-                found_e = (u / nrm) < ce.real * ce.real + ce.imag * ce.imag
-                return (m if found_e else m + 1), found_e, ri
-            w = cg.real * cg.real + cg.imag * cg.imag
-            _record(rec_kind[ri], m, w, b, plan, raw, tr)
-            ri += 1
-        else:
-            tj = jump_time(a, bb, d, ce, cg, u, dt)
-            ce1, cg1 = propagate(a, bb, d, ce, cg, tj)
-            s = s + tj
-            m, ce, cg = _jump(m, ce1, cg1, gamma, kappa, nbar_bath, rng)
-
-
-@kernel_step
-def _entry_probs(m, ce, cg, consts, tau):
-    """No-jump probability over τ and P(exit |e⟩ | no jump) from block m (beyond the tables)."""
-    g, gamma, kappa, nbar_bath, detuning = consts
-    a, b, d = block_coeffs(m, g, gamma, kappa, nbar_bath, detuning)
-    ce1, cg1 = propagate(a, b, d, ce, cg, tau)
-    nrm = norm2(ce1, cg1)
-    return nrm, (ce1.real**2 + ce1.imag**2) / nrm
-
-
-@passage_step
-def _interaction(n, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr):
-    """Atom entering at ``t_arr`` with the cavity in |n⟩, up to its exit measurement.
-
-    Returns ``(n_after, found_excited, ri)``.
-    """
-    pe = par.pe
-    u = rng.random()
-    excited = u < pe
-    t_exit = t_arr + par.tau
-    # entry state |e,n> or |g,n> lies in block m with amplitudes (ce0, cg0)
-    if excited:
-        m, ce0, cg0 = n, 1.0 + 0j, 0j
-    else:
-        m, ce0, cg0 = n - 1, 0j, 1.0 + 0j
-    rec_t = sched[0]
-    if ri < rec_t.shape[0] and rec_t[ri] < t_exit:  # a record falls inside: exact slow path
-        return _interaction_slow(
-            m, ce0, cg0, t_arr, t_exit, 0.0, False, ri, b, rng, par, plan, sched, raw, tr
-        )
-    u = u / pe if excited else (u - pe) / (1.0 - pe)  # a fresh uniform
-    if n < tables.pnj_e.shape[0]:
-        pnj = tables.pnj_e[n] if excited else tables.pnj_g[n]
-        qe = tables.qe_e[n] if excited else tables.qe_g[n]
-    else:
-        pnj, qe = _entry_probs(m, ce0, cg0, par.consts, par.tau)
-    if u < pnj:  # no jump: measure the atom (u / pnj is again uniform)
-        found_e = u < qe * pnj
-        return (m if found_e else m + 1), found_e, ri
-    # a jump: exact norm inversion from the same u
-    return _interaction_slow(
-        m, ce0, cg0, t_arr, t_exit, u, True, ri, b, rng, par, plan, sched, raw, tr
-    )
 
 
 # ----------------------------------------------------------------- step: exit (detection)
@@ -335,10 +190,11 @@ def _initial_photons(rng, par):
 
 
 @kernel_step
-def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, cb):
+def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, cb, flag):
     """One trajectory from n photons: atoms arrive until every record is taken.
 
-    Returns the number of atom passages.
+    Returns the number of atom passages; stops early with ``raw.stop[0]`` set when ``flag``
+    is raised (polled every POLL_PASSAGES passages) or the state is not finite.
     """
     code, slot_len, rate, p = par.pump
     kappa, nbar_bath = par.consts[2], par.consts[3]
@@ -352,9 +208,17 @@ def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, cb):
         n, t, ri = _gap_records(n, t, t_arr, ri, b, rng, par, plan, sched, raw, tr)
         if k >= plan.atoms and ri >= nrec:
             return k
+        if k & (POLL_PASSAGES - 1) == POLL_PASSAGES - 1 and flag[0] != 0:
+            raw.stop[0] = STOP_CANCELLED
+            return k
         n = gap_evolve(n, t_arr - t, kappa, nbar_bath, rng)
+        if n < 0:
+            raw.stop[0] = STOP_NONFINITE
+            return k
         ja = _arrival(n, k, ja, b, plan, raw, tr)
-        n, found_e, ri = _interaction(n, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr)
+        n, found_e, ri = interaction(n, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr)
+        if raw.stop[0] != STOP_NONE:
+            return k
         t = t_arr + par.tau
         _exit(found_e, k, rng, par, plan, tr, cb)
         k += 1
@@ -378,9 +242,12 @@ def _finish(b, k, plan, raw, tr, cb):
     raw.passages[0] += k
 
 
-@njit(cache=True)
-def run_fock(ntraj, first_index, rng, par, plan, tables, raw):
+@njit(cache=True, nogil=True)
+def run_fock(ntraj, first_index, rng, par, plan, tables, raw, flag):
     """Run ``ntraj`` Fock-path trajectories, adding into the accumulators ``raw``.
+
+    Releases the GIL.  Stops early, with ``raw.stop`` = (STOP_* code, trajectory), when
+    ``flag[0]`` is nonzero (polled before every trajectory) or the state is not finite.
 
     Parameters
     ----------
@@ -394,6 +261,8 @@ def run_fock(ntraj, first_index, rng, par, plan, tables, raw):
     tables : FockTables
         From :func:`fock_tables`.
     raw : RawAccumulators
+    flag : ndarray of int64, shape (1,)
+        :data:`trajmaser.trajectories.cancel.FLAG`.
     """
     nsamp = plan.times.shape[0]
     nrec = nsamp + nsamp - plan.first_steady_stratum
@@ -401,10 +270,17 @@ def run_fock(ntraj, first_index, rng, par, plan, tables, raw):
     tr = np.zeros(TR_SIZE)
     cb = click_buffer()
     for i in range(ntraj):
+        if flag[0] != 0:
+            raw.stop[0] = STOP_CANCELLED
+            raw.stop[1] = i
+            return
         b = (first_index + i) % NBATCH
         _schedule(rng, plan, sched)
         n = _initial_photons(rng, par)
         tr[:] = 0.0
         click_reset(cb)
-        k = _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, cb)
+        k = _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, cb, flag)
+        if raw.stop[0] != STOP_NONE:
+            raw.stop[1] = i
+            return
         _finish(b, k, plan, raw, tr, cb)

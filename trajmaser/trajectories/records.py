@@ -27,6 +27,8 @@ NSUMS = 6
 #: excited and all detected atoms of the steady window.
 TR_PROBE_X, TR_PROBE_Y, TR_ARR_X, TR_ARR_Y, TR_DET_E, TR_DET_ALL = range(6)
 TR_SIZE = 6
+#: Why a kernel stopped early (``RawAccumulators.stop[0]``; ``stop[1]`` = the trajectory).
+STOP_NONE, STOP_CANCELLED, STOP_NONFINITE = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ class RawAccumulators(NamedTuple):
     overflow: np.ndarray  # (1,) probability weight that fell above the histograms
     maxn: np.ndarray  # (1,) int64, the largest photon number met
     passages: np.ndarray  # (1,) int64 atom passages
+    stop: np.ndarray  # (2,) int64: STOP_* code and the trajectory (in the block) it hit
 
     @classmethod
     def zeros(cls, samples: int, levels: int) -> RawAccumulators:
@@ -182,6 +185,7 @@ class RawAccumulators(NamedTuple):
             overflow=np.zeros(1),
             maxn=np.zeros(1, dtype=np.int64),
             passages=np.zeros(1, dtype=np.int64),
+            stop=np.zeros(2, dtype=np.int64),
         )
 
 
