@@ -150,7 +150,7 @@ def run(args) -> int:
                   f"{row['compiled']:3d} compiled", flush=True)  # fmt: skip
 
     if not args.json:
-        print("trajmaser warmup: compiling the trajectory kernels (tiny runs)", flush=True)
+        print("trajmaser warmup: a tiny run through every kernel variant", flush=True)
     report = warmup(QUICK if args.quick else None, on_case=say)
     loaded = sum(k["loaded"] for k in report["kernels"])
     lines = [
