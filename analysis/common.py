@@ -1,11 +1,15 @@
-"""Shared helpers of the analysis scripts: cached trajectory runs, estimates, plots.
+"""Shared helpers of the analysis scripts: cached computations through trajmaser's run layer.
 
-Trajectory runs are cached under ``results/analysis/cache/`` keyed by a hash of the full
-configuration (all four tables, ``[run]`` included), so a script rerun only plots; pass
-``--fresh`` to a script (or delete the folder) after the kernels change.  Each cached point
-keeps the merged :class:`~trajmaser.results.Result` and the click sums of every trajectory
-block, from which the Mandel Q of the detected atoms gets a jackknife error when the result
-has no ``click_counts`` record.
+Every heavy computation goes through the package: a trajectory point is
+:func:`trajmaser.run.execute` into a cache file, a forward-flux point is
+:func:`trajmaser.switching.simulate` into a cache file, and a list of density-matrix jobs is
+a block map over the run layer (:func:`cached_map`, one block per job, rows merged in order).
+The run layer writes every file atomically (:mod:`trajmaser.io`) and checkpoints long
+computations; z-scores come from :func:`trajmaser.compare.z_series`.  Cache files live in
+``results/analysis/cache/`` keyed by a hash of everything that determines them, so a rerun
+only plots; ``--fresh`` recomputes.  Launched under ``mpiexec -n K`` (``make_all.sh`` does
+this when ``mpiexec`` exists) the ranks share the blocks of every computation and only rank 0
+writes figures and tables.
 """
 
 from __future__ import annotations
@@ -13,10 +17,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import multiprocessing as mp
-import os
+import math
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,27 +32,40 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from trajmaser import io  # noqa: E402
+from trajmaser.compare import z_series  # noqa: E402
 from trajmaser.config import Config, config_from_dict, load_config  # noqa: E402
 from trajmaser.results import Result  # noqa: E402
-from trajmaser.trajectories import nblocks, simulate_block  # noqa: E402
+from trajmaser.run import execute, mpi_context  # noqa: E402
 
 FIGURES = ROOT / "analysis" / "figures"
 RESULTS = ROOT / "results" / "analysis"
 CACHE = RESULTS / "cache"
 RUNS = ROOT / "runs"
-WORKERS = int(os.environ.get("TRAJMASER_WORKERS", "2"))
 
-# Paper constants (SPEC §1)
+# Paper constants (docs/PHYSICS.md)
 OMEGA_CAV = 2 * np.pi * 50e9  # Ω (rad/s)
+
+
+def is_root() -> bool:
+    """True on the process that writes (rank 0, or the only process)."""
+    return mpi_context().is_root
+
+
+def _run_to_file():
+    try:  # run/ with backends
+        from trajmaser.run import run_to_file
+    except ImportError:
+        from trajmaser.run.engine import run_to_file
+    return run_to_file
 
 
 @dataclass
 class Point:
-    """One cached trajectory run: merged result and per-block click sums (B, 3)."""
+    """One cached trajectory run: its configuration, merged result and wall time (s)."""
 
     config: Config
     result: Result
-    block_clicks: np.ndarray  # rows: (trajectories, Σ N_e, Σ N_e²)
     seconds: float
 
 
@@ -80,77 +95,102 @@ def derive(raw: dict, **changes) -> Config:
     return config_from_dict(new)
 
 
-def _key(cfg: Config) -> str:
-    raw = {k: v for k, v in cfg.raw.items() if k != "sweep"}
-    text = json.dumps(raw, sort_keys=True, default=str)
+def _hash(obj) -> str:
+    text = json.dumps(obj, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-# ------------------------------------------------------------------ running
-def _run_one(cfg: Config) -> tuple[dict, np.ndarray, float]:
-    t0 = time.perf_counter()
-    model, run = cfg.model(), cfg.run
-    total, clicks = None, []
-    for b in range(nblocks(run)):
-        res = simulate_block(model, run, b)
-        c = res.clicks
-        clicks.append([c.count[0], c.sx[0], c.sxx[0]])
-        total = res if total is None else total + res
-    return total.to_arrays(), np.array(clicks), time.perf_counter() - t0
-
-
-def _load(path: Path, cfg: Config) -> Point:
-    with np.load(path) as f:
-        arrays = {k: f[k] for k in f.files}
-    clicks = arrays.pop("_block_clicks")
-    secs = float(arrays.pop("_seconds"))
-    return Point(cfg, Result.from_arrays(arrays), clicks, secs)
-
-
-def _loadable(path: Path, cfg: Config) -> bool:
-    """True when a cache entry exists and still matches the current Result layout."""
-    if not path.is_file():
+def _cached(path: Path, fresh: bool) -> bool:
+    if fresh or not path.is_file():
         return False
     try:
-        _load(path, cfg)
+        io.load_result(path)
     except (KeyError, ValueError, OSError):
         return False
     return True
 
 
+# ------------------------------------------------------------------ computing
 def run_points(cfgs: list[Config], *, fresh: bool = False, label: str = "") -> list[Point]:
-    """Run (or load from the cache) every configuration; ``WORKERS`` processes in parallel.
+    """Run (or load from the cache) every configuration through :func:`trajmaser.run.execute`.
 
-    Parameters
-    ----------
-    cfgs : list of Config
-        Configurations with their ``[run]`` sizes; identical configurations share a cache
-        entry.
-    fresh : bool
-        Ignore and overwrite cached entries.
-    label : str
-        Printed with the progress line.
+    Call on every rank; every rank gets the points.
     """
     CACHE.mkdir(parents=True, exist_ok=True)
-    paths = [CACHE / f"{_key(c)}.npz" for c in cfgs]
-    todo = [i for i, p in enumerate(paths) if fresh or not _loadable(p, cfgs[i])]
-    t0 = time.perf_counter()
-    if todo:
-        jobs = [cfgs[i] for i in todo]
-        if WORKERS > 1 and len(jobs) > 1:
-            with mp.get_context("fork").Pool(WORKERS) as pool:
-                outs = pool.map(_run_one, jobs, chunksize=1)
-        else:
-            outs = [_run_one(c) for c in jobs]
-        for i, (arrays, clicks, secs) in zip(todo, outs, strict=True):
-            tmp = paths[i].with_suffix(".tmp.npz")
-            np.savez(tmp, _block_clicks=clicks, _seconds=secs, **arrays)
-            os.replace(tmp, paths[i])
-    print(
-        f"[{label}] {len(cfgs)} points, {len(todo)} run, {time.perf_counter() - t0:.1f} s",
-        flush=True,
-    )
-    return [_load(p, c) for p, c in zip(paths, cfgs, strict=True)]
+    paths = [CACHE / f"{_hash({k: v for k, v in c.raw.items() if k != 'sweep'})}.npz" for c in cfgs]
+    todo = [i for i, p in enumerate(paths) if not _cached(p, fresh)]
+    for i in todo:
+        execute(cfgs[i], str(paths[i]), force=True, resume=not fresh)
+    if is_root():
+        print(f"[{label}] {len(cfgs)} points, {len(todo)} run", flush=True)
+    out = []
+    for cfg, path in zip(cfgs, paths, strict=True):
+        arrays, meta = io.load_result(path)
+        out.append(Point(cfg, Result.from_arrays(arrays), float(meta.get("wall_time_s", 0.0))))
+    return out
+
+
+@dataclass
+class Rows:
+    """Rows of results, one per job, merged by concatenation (a run-layer result)."""
+
+    rows: np.ndarray
+
+    def __add__(self, other: Rows) -> Rows:
+        return Rows(np.concatenate([self.rows, other.rows]))
+
+    def to_arrays(self) -> dict:
+        return {"rows": self.rows}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict) -> Rows:
+        return cls(np.asarray(arrays["rows"], dtype=float))
+
+
+class _RowTask:
+    def __init__(self, func, items):
+        self.func, self.items = func, items
+
+    def __call__(self, k: int) -> Rows:
+        return Rows(np.atleast_2d(np.asarray(self.func(self.items[k]), dtype=float)))
+
+
+def cached_map(tag: str, func, items: list, *, fresh: bool = False, key=None) -> np.ndarray:
+    """``[func(x) for x in items]`` as a float array, one run-layer block per item, cached.
+
+    ``func(x)`` returns a fixed-length sequence of floats; ``key`` (default: the items and
+    ``tag``) names the cache entry.  Call on every rank; every rank gets the array.
+    """
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"{tag}_{_hash(key if key is not None else [tag, items])}.npz"
+    if not _cached(path, fresh) and items:
+        _run_to_file()(_RowTask(func, items), len(items), str(path),
+                       from_arrays=Rows.from_arrays, force=True)  # fmt: skip
+    return Rows.from_arrays(io.load_result(path)[0]).rows if items else np.zeros((0, 0))
+
+
+def switching_points(models: list, budget, *, seed: int, fresh: bool = False) -> list[dict]:
+    """The ``trajmaser switching`` document of every model (forward flux, cached), with the
+    wall time of its run as ``seconds``.
+
+    Call on every rank; every rank gets the documents.
+    """
+    from dataclasses import asdict
+
+    from trajmaser.switching import Replicas, plan_switching, report, simulate
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    docs = []
+    for model in models:
+        plan, ref = plan_switching(model, seed, budget)
+        path = CACHE / f"switching_{_hash([asdict(model), asdict(budget), seed, 'v1'])}.npz"
+        if not _cached(path, fresh):
+            simulate(plan, budget.replicas, path, force=True, resume=not fresh)
+        arrays, meta = io.load_result(path)
+        doc = report(plan, ref, Replicas.from_arrays(arrays))
+        doc["seconds"] = float(meta.get("wall_time_s", math.nan))
+        docs.append(doc)
+    return docs
 
 
 # ------------------------------------------------------------------ estimates
@@ -160,58 +200,34 @@ def steady(point: Point, block: str = "time") -> dict[str, float]:
     return {k: float(v[0]) for k, v in mom.photon_estimates(point.result.omega).items()}
 
 
-def click_q(point: Point, method: str = "auto") -> tuple[float, float]:
-    """Mandel Q of the detected-excited count N_e over the steady window, with its error.
-
-    With ``method="auto"``, uses ``Result.click_counts`` (x = N_e, y = N_e² per trajectory;
-    delta-method error) when the result has it; with ``method="blocks"`` (or when it has
-    not) the per-block click sums (requires every atom detected, η = 1, so that the click
-    record's x is N_e over a fixed window), jackknifed over blocks: an independent check.
-    """
-    if method not in ("auto", "blocks"):
-        raise ValueError(f"method must be 'auto' or 'blocks', got {method!r}")
-    cc = getattr(point.result, "click_counts", None)
-    if cc is not None and method == "auto":
-        est = cc.photon_estimates(point.result.omega)
-        return float(est["mandel_q"][0]), float(est["mandel_q_err"][0])
-    if point.config.run.detector_efficiency != 1.0:
-        raise ValueError("block-click estimate of Q_a needs detector_efficiency = 1")
-    sums = point.block_clicks
-
-    def q_of(s):
-        n, sx, sxx = s
-        mean = sx / n
-        return (sxx - n * mean * mean) / (n - 1) / mean - 1.0
-
-    total = sums.sum(axis=0)
-    q = q_of(total)
-    nb = len(sums)
-    if nb < 2:
-        return float(q), float("nan")
-    loo = np.array([q_of(total - row) for row in sums])
-    err = np.sqrt((nb - 1) / nb * np.sum((loo - loo.mean()) ** 2))
-    return float(q), float(err)
+def click_q(point: Point) -> tuple[float, float]:
+    """Mandel Q of the detected-excited count over the steady window (``Result.click_counts``)."""
+    est = point.result.click_counts.photon_estimates(point.result.omega)
+    return float(est["mandel_q"][0]), float(est["mandel_q_err"][0])
 
 
 def zscore(value: float, err: float, ref: float) -> float:
-    """(value − ref)/err (nan when err is 0 or nan)."""
-    return (value - ref) / err if err > 0 else float("nan")
+    """(value − ref)/err by :func:`trajmaser.compare.z_series` (nan when err is 0 or nan)."""
+    if not err > 0:
+        return float("nan")
+    return float(z_series([value], [err], [ref])["z"][0])
 
 
 def z_summary(z: list[float] | np.ndarray, k: float = 4.0) -> dict:
-    """Count, max |z|, χ² per degree of freedom and whether every |z| < k."""
-    z = np.asarray([v for v in np.ravel(z) if np.isfinite(v)], dtype=float)
-    if z.size == 0:
-        return {"n": 0, "max_abs_z": float("nan"), "chi2_per_dof": float("nan"), "ok": True}
+    """Count, max |z|, χ² per degree of freedom, its p-value and whether every |z| < k."""
+    z = np.asarray([v for v in np.ravel(z) if v is not None and np.isfinite(v)], dtype=float)
+    s = z_series(z, np.ones_like(z), np.zeros_like(z))
+    n = s["dof"]
     return {
-        "n": int(z.size),
-        "max_abs_z": float(np.max(np.abs(z))),
-        "chi2_per_dof": float(np.mean(z * z)),
+        "n": n,
+        "max_abs_z": s["max_abs_z"] if n else float("nan"),
+        "chi2_per_dof": s["chi2"] / n if n else float("nan"),
+        "p_value": s["p_value"],
         "ok": bool(np.all(np.abs(z) < k)),
     }
 
 
-# ------------------------------------------------------------------ output
+# ------------------------------------------------------------------ output (rank 0 only)
 def band(ax, x, y, err, *, label=None, color=None, k: float = 1.0, **kw):
     """Line with a ±k·err shaded band (the trajectory curves)."""
     x, y, err = (np.asarray(a, dtype=float) for a in (x, y, err))
@@ -221,56 +237,36 @@ def band(ax, x, y, err, *, label=None, color=None, k: float = 1.0, **kw):
 
 
 def savefig(fig, name: str) -> Path:
-    """Save ``fig`` as ``analysis/figures/<name>.png`` and close it."""
-    FIGURES.mkdir(parents=True, exist_ok=True)
+    """Save ``fig`` as ``analysis/figures/<name>.png`` (rank 0) and close it."""
     path = FIGURES / f"{name}.png"
-    fig.savefig(path, dpi=130, bbox_inches="tight")
+    if is_root():
+        FIGURES.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=130, bbox_inches="tight")
+        print(f"wrote {path.relative_to(ROOT)}", flush=True)
     plt.close(fig)
-    print(f"wrote {path.relative_to(ROOT)}", flush=True)
     return path
 
 
 def write_json(name: str, data) -> Path:
-    """Write ``results/analysis/<name>.json`` (numbers quoted in REPRODUCTION.md)."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    """Write ``results/analysis/<name>.json`` (rank 0; numbers quoted in REPRODUCTION.md)."""
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(data, indent=1, default=float))
-    print(f"wrote {path.relative_to(ROOT)}", flush=True)
+    if is_root():
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(io.jsonable(data), indent=1, default=float))
+        print(f"wrote {path.relative_to(ROOT)}", flush=True)
     return path
 
 
 def write_text(name: str, text: str) -> Path:
-    """Write ``results/analysis/<name>`` (markdown tables) and echo it."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    """Write ``results/analysis/<name>`` (rank 0; markdown tables) and echo it."""
     path = RESULTS / name
-    path.write_text(text)
-    print(text, flush=True)
+    if is_root():
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(text, flush=True)
     return path
 
 
 def fresh_flag() -> bool:
-    """True when the script was called with ``--fresh`` (rerun cached trajectories)."""
+    """True when the script was called with ``--fresh`` (recompute cached entries)."""
     return "--fresh" in sys.argv[1:]
-
-
-def cached_npz(tag: str, key_obj, compute, *, fresh: bool = False) -> dict:
-    """``compute()`` (a dict of arrays) cached in ``results/analysis/cache/<tag>_<hash>.npz``."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(key_obj, sort_keys=True, default=str)
-    path = CACHE / f"{tag}_{hashlib.sha256(text.encode()).hexdigest()[:16]}.npz"
-    if path.is_file() and not fresh:
-        with np.load(path) as f:
-            return {k: f[k] for k in f.files}
-    out = compute()
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **out)
-    os.replace(tmp, path)
-    return out
-
-
-def pool_map(func, items: list) -> list:
-    """``map`` over ``WORKERS`` forked processes (serial when WORKERS = 1)."""
-    if WORKERS > 1 and len(items) > 1:
-        with mp.get_context("fork").Pool(WORKERS) as pool:
-            return pool.map(func, items, chunksize=max(1, len(items) // (8 * WORKERS)))
-    return [func(x) for x in items]

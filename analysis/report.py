@@ -3,11 +3,12 @@
 Run ``python analysis/report.py`` (the last step of ``analysis/make_all.sh``).  Every number
 that comes from a trajectory run (values, errors, z-scores, agreement counts, timing) is read
 from what the figure scripts and ``make_all.sh`` wrote to ``results/analysis/``:
-``fig3.json``, ``fig4.json``, ``pump_statistics.json`` and ``timing.json``.  The template
-holds the prose, with ``{{name}}`` placeholders; an unknown or unfilled placeholder is an
-error, so the report cannot silently keep a stale number.  The agreement paragraphs are
-generated from the z-scores themselves: a trajectory value that misses the density matrix
-by 4 standard errors or more is named as such.
+``fig3.json``, ``fig4.json``, ``pump_statistics.json``, ``switching.json`` and
+``timing.json`` (the pump-statistics and switching sections are in ``report_pump.py``).
+The template holds the prose, with ``{{name}}`` placeholders; an unknown or unfilled
+placeholder is an error, so the report cannot silently keep a stale number.  The agreement
+paragraphs are generated from the z-scores themselves: a trajectory value that misses the
+density matrix by 4 standard errors or more is named as such.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import re
 import sys
 from pathlib import Path
 
+from report_pump import pump_fields, switching_fields
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results" / "analysis"
 TEMPLATE = ROOT / "analysis" / "REPRODUCTION.template.md"
 OUTPUT = ROOT / "analysis" / "REPRODUCTION.md"
 K = 4.0  # agreement threshold in standard errors
-PUMP_KEYS = (("n_mean", "n̄"), ("mandel_q", "field Q"), ("atom_q", "atom Q_a"))
-CASE_NAMES = {"nex20": "Nex = 20", "nex100": "Nex = 100", "star": "star fuel"}
 
 
 def num(x: float, fmt: str = ".4f") -> str:
@@ -178,109 +179,8 @@ def fig4_fields(d: dict) -> dict[str, str]:
     }
 
 
-# ------------------------------------------------------------------ pump statistics
-def _where(r: dict) -> str:
-    return f"{CASE_NAMES[r['case']]} {r['stats']} Θ = {r['theta']:g}"
-
-
-def pump_fields(d: dict) -> dict[str, str]:
-    """Placeholders of the pump-statistics section."""
-    rows = d["rows"]
-    flagged = [r for r in rows if any(abs(r[f"z_{k}"]) >= K for k, _ in PUMP_KEYS)]
-    explained = [
-        r
-        for r in flagged
-        if "rare_event" in r
-        and abs((r["mandel_q"] - r["rare_event"]["lower_peak_mandel_q"]) / r["mandel_q_err"]) < K
-    ]
-    unexplained = [r for r in flagged if r not in explained]
-    ok_rows = [r for r in rows if r not in flagged]
-    summary = ["| quantity | points | max abs z | mean z² | \\|z\\| ≥ 4 |", "|---|---|---|---|---|"]
-    for k, lab in PUMP_KEYS:
-        for sel, tag in ((rows, "all"), (ok_rows, "without the flagged points")):
-            s = _zsum([r[f"z_{k}"] for r in sel])
-            summary.append(
-                f"| {lab}, {tag} | {s['n']} | {s['max']:.2f} | {s['chi2']:.2f} | {s['bad']} |"
-            )
-    n_ok = {k: _zsum([r[f"z_{k}"] for r in ok_rows]) for k, _ in PUMP_KEYS}
-    text = [
-        f"**Agreement.** {len(rows)} (case, statistics, Θ) points; {len(rows) - len(flagged)} "
-        f"of them agree with the DM of the same protocol within {K:g}σ in all three quantities "
-        f"(max |z| = {n_ok['n_mean']['max']:.2f}, {n_ok['mandel_q']['max']:.2f} and "
-        f"{n_ok['atom_q']['max']:.2f} for n̄, Q and Q_a; mean z² = {n_ok['n_mean']['chi2']:.2f}, "
-        f"{n_ok['mandel_q']['chi2']:.2f}, {n_ok['atom_q']['chi2']:.2f})."
-    ]
-    if flagged:
-        desc = []
-        for r in flagged:
-            zz = ", ".join(
-                f"{lab} {num(r[f'z_{k}'], '+.1f')}" for k, lab in PUMP_KEYS if abs(r[f"z_{k}"]) >= K
-            )
-            desc.append(f"{_where(r)} ({zz})")
-        text.append(f"**{len(flagged)} point(s) miss by {K:g}σ or more:** {'; '.join(desc)}.")
-    else:
-        text.append(f"No point misses by {K:g}σ or more.")
-    if explained:
-        probs = [r["rare_event"]["upper_peak_probability"] for r in explained]
-        lower = []
-        for r in explained:
-            rv = r["rare_event"]
-            z = (r["mandel_q"] - rv["lower_peak_mandel_q"]) / r["mandel_q_err"]
-            lower.append(
-                f"{r['stats']} Θ = {r['theta']:g}: exact {num(rv['lower_peak_mandel_q'])}, "
-                f"trajectories {num(r['mandel_q'])} ± {r['mandel_q_err']:.4f} "
-                f"(z = {num(z, '+.1f')})"
-            )
-        text.append(
-            f"For {'these' if len(explained) == len(flagged) else len(explained)} the rare-event "
-            f"check of the script explains the miss: the exact window distribution of the "
-            f"protocol gives the upper peak a probability of {min(probs):.1e}–{max(probs):.1e}, "
-            f"which {explained[0]['ntraj']} trajectories do not sample and which their error "
-            f"bars cannot reveal; restricted to the lower peak the exact Q agrees with the "
-            f"trajectories ({'; '.join(lower)}).  The check tests the field Q; an atom Q_a "
-            f"miss at these points has the same origin (the atoms probe the same field) but "
-            f"is not recomputed on the lower peak."
-        )
-    if unexplained:
-        text.append(
-            "**Not explained by the rare-event check:** "
-            + "; ".join(_where(r) for r in unexplained)
-            + ".  These are open disagreements."
-        )
-    ex = next(
-        r for r in rows if r["case"] == "nex20" and r["theta"] == 3 and r["stats"] == "poisson"
-    )
-    dz = [
-        abs(r["atom_q"] - r["atom_q_blocks"]) / r["atom_q_blocks_err"]
-        for r in rows
-        if r["atom_q_blocks_err"] > 0
-    ]
-    jack = (
-        f"Q_a from the click record and from an independent jackknife over trajectory blocks "
-        f"agree (e.g. {num(ex['atom_q'])} ± {ex['atom_q_err']:.3f} vs {num(ex['atom_q_blocks'])} "
-        f"± {ex['atom_q_blocks_err']:.3f} at Nex = 20, Θ = 3, Poisson; over all {len(dz)} points "
-        f"the two differ by at most {max(dz):.2f} jackknife errors)."
-    )
-    th3 = {r["stats"]: r for r in rows if r["case"] == "nex20" and r["theta"] == 3}
-    star_q = [r["dm_mandel_q"] for r in rows if r["case"] == "star"]
-    star_qa = [r["dm_atom_q"] for r in rows if r["case"] == "star"]
-    return {
-        "pumpstats_summary": "\n".join(summary),
-        "pumpstats_agreement": "  ".join(text),
-        "pumpstats_jackknife": jack,
-        "pumpstats_theta3_dm": ", ".join(
-            num(th3[s]["dm_mandel_q"], ".3f") for s in ("regular", "binomial", "poisson")
-        ),
-        "pumpstats_star_q_range": f"{min(star_q):.2f}–{max(star_q):.2f}",
-        "pumpstats_star_qa_range": f"{num(min(star_qa), '.3f')} … {num(max(star_qa), '.3f')}",
-        "pumpstats_ntraj": " resp. ".join(
-            str(next(r["ntraj"] for r in rows if r["case"] == c)) for c in ("nex20", "nex100")
-        ),
-    }
-
-
 # ------------------------------------------------------------------ timing
-def timing_fields(t: dict, f3: dict, f4: dict, ps: dict) -> dict[str, str]:
+def timing_fields(t: dict, f3: dict, f4: dict, ps: dict, sw: dict) -> dict[str, str]:
     """The timing paragraph, from ``results/analysis/timing.json`` (written by make_all.sh)."""
     st = t["steps"]
     names = {
@@ -288,11 +188,15 @@ def timing_fields(t: dict, f3: dict, f4: dict, ps: dict) -> dict[str, str]:
         "fig3": "Fig. 3",
         "fig4": "Fig. 4",
         "pump_statistics": "pump statistics",
+        "switching": "switching",
     }
     steps = ", ".join(f"{names.get(k, k)} {v:.0f} s" for k, v in st.items())
     passages = sum(r["ntraj"] * r["atoms"] for r in f3["runs"])
     passages += sum(s["ntraj"] * s["atoms"] * len(s["N"]) for s in f4["kappa"] + f4["gamma"])
     passages += sum(r["ntraj"] * r["atoms"] for r in ps["rows"])
+    passages += sum(r["ntraj"] * (r["burn_in_long"] + r["window"]) for r in ps["rows"]
+                    if "burn_in_long" in r)  # fmt: skip
+    passages += sum(r.get("atoms_simulated", 0) for r in ps["rows"] + sw["rows"])
     mant, exp = f"{passages:.1e}".split("e")
     how = (
         "`bash analysis/make_all.sh --fresh` (every trajectory rerun)"
@@ -329,11 +233,13 @@ def fill(template: str, fields: dict[str, str]) -> str:
 def main() -> None:
     f3, f4 = _load("fig3.json"), _load("fig4.json")
     ps, t = _load("pump_statistics.json"), _load("timing.json")
+    sw = _load("switching.json")
     fields = {}
     fields.update(fig3_fields(f3))
     fields.update(fig4_fields(f4))
     fields.update(pump_fields(ps))
-    fields.update(timing_fields(t, f3, f4, ps))
+    fields.update(switching_fields(sw))
+    fields.update(timing_fields(t, f3, f4, ps, sw))
     OUTPUT.write_text(fill(TEMPLATE.read_text(), fields))
     print(f"wrote {OUTPUT.relative_to(ROOT)}", flush=True)
 

@@ -17,6 +17,8 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from trajmaser import dm
     from trajmaser.config import load_config
+    from trajmaser.dm.clicks import click_correlation
+    from trajmaser.dm.switching import relaxation_atoms
 
     cfg = load_config(args.config)
     if cfg.sweep:  # one steady state per sweep point
@@ -27,11 +29,13 @@ def run(args) -> int:
             row = dict(labels)
             for b in ("arrival", "time"):
                 row[b] = {k: steady[b][k] for k in keys}
+            row["relaxation_atoms"] = relaxation_atoms(point.model(), tol=args.tol)
             rows.append(row)
         text = "\n".join(
             ", ".join(f"{k} = {r[k]}" for k, _ in cfg.sweep)
             + f": Tf/Tb = {r['time']['Tf_over_Tb']:.6f} (time), "
-            f"{r['arrival']['Tf_over_Tb']:.6f} (arrival), Q = {r['time']['mandel_q']:.4f}"
+            f"{r['arrival']['Tf_over_Tb']:.6f} (arrival), Q = {r['time']['mandel_q']:.4f}, "
+            f"relaxation {r['relaxation_atoms']:.4g} atoms"
             for r in rows
         )
         emit(rows, args.json, text)
@@ -43,7 +47,19 @@ def run(args) -> int:
         for b in blocks.values():
             b.pop("p", None)
     cg = dm.coarse_grained(model)
-    payload = {"steady": blocks, "nmax": res["nmax"], "tail": res["tail"], "coarse_grained": cg}
+    relax = relaxation_atoms(model, tol=args.tol)
+    clicks = None
+    if model.is_diagonal:  # stationary P(atom k+j excited | atom k excited), j = 1 … 16
+        c = click_correlation(model, efficiency=cfg.run.detector_efficiency, tol=args.tol)
+        clicks = {"p_e": c["p_e"], "correlation": {"lag": c["lag"], "p_ee": c["p_ee"]}}
+    payload = {
+        "steady": blocks,
+        "relaxation_atoms": relax,
+        "clicks": clicks,
+        "nmax": res["nmax"],
+        "tail": res["tail"],
+        "coarse_grained": cg,
+    }
     lines = [
         f"density-matrix steady state ({model.statistics} pumping, nmax={res['nmax']}, "
         f"tail={res['tail']:.2e})"
@@ -52,6 +68,13 @@ def run(args) -> int:
         lines.append(
             f"  {k:8s} n_mean={b['n_mean']:.10g} n_var={b['n_var']:.6g} "
             f"Q={b['mandel_q']:.6g} Tf/Tb={b['Tf_over_Tb']:.8g} eta={b['efficiency']:.6g}"
+        )
+    lines.append(f"  slowest relaxation of the atom-to-atom map: {relax:.6g} atoms")
+    if clicks is not None:
+        corr = ", ".join(f"{v:.4f}" for v in clicks["correlation"]["p_ee"][:4])
+        lines.append(
+            f"  atoms found excited: p_e = {clicks['p_e']:.6f}; P(k+j excited | k excited), "
+            f"j = 1..4: {corr}"
         )
     if cg["below_threshold"]:
         lines.append(f"  c.g.     n_mean={cg['n_mean']:.10g} Tf/Tb={cg['Tf_over_Tb']:.8g}")

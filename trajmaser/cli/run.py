@@ -7,6 +7,7 @@ import sys
 import threading
 
 from trajmaser.cli.render import DM_KEYS, emit, series_text, steady_text, sweep_text
+from trajmaser.cli.switching import annotate_stationarity
 
 DM_SECONDS = 60.0
 """Default time allowed to the density-matrix reference after a run (``--dm-timeout``)."""
@@ -164,6 +165,7 @@ def _report(result, cfg, as_json: bool, *, dm_seconds: float | None) -> int:
                 refs.append(ref)
             for row, ref in zip(rows, refs, strict=True):
                 row["density_matrix"] = ref
+        annotate_stationarity(cfg, rows)
         emit(rows, as_json, sweep_text(result.axes, rows, refs))
         return 0
     summary = result.summary()
@@ -172,6 +174,7 @@ def _report(result, cfg, as_json: bool, *, dm_seconds: float | None) -> int:
     if dm_seconds is not None and cfg is not None:
         ref, note = density_matrix(cfg.model(), result, dm_seconds)
         summary["density_matrix"] = ref if ref is not None else {"error": note}
+    annotate_stationarity(cfg, summary)
     emit(summary, as_json, steady_text(summary, ref, note))
     return 0
 

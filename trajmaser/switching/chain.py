@@ -1,0 +1,160 @@
+"""One atom of the photon-number chain X_k, sampled exactly (numba).
+
+With a diagonal atom state and a Fock state in the cavity, one atom passage is: the atom
+enters in |e⟩ (probability pe) or |g⟩; the interaction of length τ runs in one excitation
+block of H_eff (:mod:`trajmaser.blocks`) with atomic-decay and cavity jumps drawn by exact
+inversion of the no-jump norm; the atom is measured at exit, which leaves a Fock state; the
+empty cavity then evolves exactly (:func:`trajmaser.trajectories.fock.gap_evolve`) over the
+interval to the next atom (drawn by the pump's sampler) minus τ.  :func:`atom_step` maps the
+photon number just before one atom to that just before the next, the step of the chain whose
+exact transition matrix is :func:`trajmaser.dm.switching.step_matrix`.
+
+Per entry photon number n below the table size, the no-jump probability over τ and the exit
+probability of |e⟩ decide a passage without jumps with one uniform draw, as the Fock-path
+trajectory kernel does; passages with a jump take the exact slow path.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from trajmaser import pump
+from trajmaser.blocks import block_coeffs, jump_time, norm2, propagate
+from trajmaser.params import Model
+from trajmaser.trajectories.fock import gap_evolve
+
+__all__ = ["ChainArgs", "atom_step", "chain_args", "entry_tables", "run_chain"]
+
+if hasattr(pump, "kernel_args"):  # pump registry: next_arrival(code, slot, t, pars, rng)
+
+    def _pump_args(model: Model) -> tuple[int, np.ndarray]:
+        return pump.kernel_args(model)
+
+    @njit(cache=True)
+    def interval(code, pars, rng):
+        """Time from one arrival to the next (s), drawn by the pump's sampler."""
+        return pump.next_arrival(code, 0, 0.0, pars, rng)[1]
+
+else:  # next_arrival(code, slot, t, slot_len, tau, rate, p, rng)
+
+    def _pump_args(model: Model) -> tuple[int, np.ndarray]:
+        slot = pump.slot_length(model.statistics, model.rate, model.p)
+        pars = np.array([slot, model.tau, model.rate, model.p])
+        return pump.statistics_code(model.statistics), pars
+
+    @njit(cache=True)
+    def interval(code, pars, rng):
+        """Time from one arrival to the next (s), drawn by the pump's sampler."""
+        return pump.next_arrival(code, 0, 0.0, pars[0], pars[1], pars[2], pars[3], rng)[1]
+
+
+ChainArgs = tuple  # (pe, consts, tau, code, pars, tables): see chain_args
+
+
+@njit(cache=True)
+def entry_tables(size, g, gamma, kappa, nbar_bath, detuning, tau):
+    """No-jump probability over τ and P(exit |e⟩ | no jump) per entry photon number n < size.
+
+    Returns ``(pnj_e, qe_e, pnj_g, qe_g)`` for atoms entering in |e⟩ (block n) and in |g⟩
+    (block n − 1).
+    """
+    out = np.empty((4, size))
+    for n in range(size):
+        for k in range(2):
+            m = n if k == 0 else n - 1
+            a, b, d = block_coeffs(m, g, gamma, kappa, nbar_bath, detuning)
+            ce0 = 1.0 + 0j if k == 0 else 0j
+            ce, cg = propagate(a, b, d, ce0, 1.0 + 0j - ce0, tau)
+            nrm = norm2(ce, cg)
+            out[2 * k, n] = nrm
+            out[2 * k + 1, n] = (ce.real**2 + ce.imag**2) / nrm
+    return out
+
+
+def chain_args(model: Model, size: int = 512) -> ChainArgs:
+    """Arguments of :func:`atom_step` for a diagonal model (tables for n < ``size``)."""
+    consts = (model.g, model.gamma, model.kappa, model.nbar_bath, model.detuning)
+    tables = entry_tables(int(size), *consts, model.tau)
+    code, pars = _pump_args(model)
+    return (float(model.pe), consts, float(model.tau), int(code), pars, tables)
+
+
+@njit(cache=True)
+def _jump(m, ce, cg, gamma, kappa, nbar_bath, rng):
+    """One jump, chosen with probability ∝ rate × ⟨c†c⟩; returns the normalised state."""
+    pe = ce.real * ce.real + ce.imag * ce.imag
+    pg = cg.real * cg.real + cg.imag * cg.imag
+    r_sig = gamma * pe
+    r_a = kappa * (1.0 + nbar_bath) * (m * pe + (m + 1) * pg)
+    r_ad = kappa * nbar_bath * ((m + 1) * pe + (m + 2) * pg)
+    v = rng.random() * (r_sig + r_a + r_ad)
+    if v < r_sig:  # σ−: |e,m⟩ → |g,m⟩, block m − 1
+        return m - 1, 0j, ce / math.sqrt(pe)
+    if v < r_sig + r_a:  # a: block m − 1
+        ce2, cg2 = ce * math.sqrt(m), cg * math.sqrt(m + 1.0)
+        m -= 1
+    else:  # a†: block m + 1
+        ce2, cg2 = ce * math.sqrt(m + 1.0), cg * math.sqrt(m + 2.0)
+        m += 1
+    nrm = math.sqrt(norm2(ce2, cg2))
+    return m, ce2 / nrm, cg2 / nrm
+
+
+@njit(cache=True)
+def _interaction(m, ce, cg, u, tau, consts, rng):
+    """Exact interaction of length τ from block m, first jump threshold ``u``: photons after."""
+    g, gamma, kappa, nbar_bath, detuning = consts
+    s = 0.0
+    while True:
+        a, b, d = block_coeffs(m, g, gamma, kappa, nbar_bath, detuning)
+        ce1, cg1 = propagate(a, b, d, ce, cg, tau - s)
+        nrm = norm2(ce1, cg1)
+        if nrm > u:  # no further jump: measure the atom (u / nrm is a fresh uniform)
+            found_e = u < ce1.real * ce1.real + ce1.imag * ce1.imag
+            return m if found_e else m + 1
+        tj = jump_time(a, b, d, ce, cg, u, tau - s)
+        ce1, cg1 = propagate(a, b, d, ce, cg, tj)
+        s += tj
+        m, ce, cg = _jump(m, ce1, cg1, gamma, kappa, nbar_bath, rng)
+        u = rng.random()
+
+
+@njit(cache=True)
+def atom_step(n, pe, consts, tau, code, pars, tables, rng):
+    """Photon number just before the next atom, given ``n`` just before this one."""
+    u = rng.random()
+    excited = u < pe
+    if excited:
+        m, ce, cg, u = n, 1.0 + 0j, 0j, u / pe
+    else:
+        m, ce, cg, u = n - 1, 0j, 1.0 + 0j, (u - pe) / (1.0 - pe)
+    k = 0 if excited else 2
+    if n < tables.shape[1]:
+        pnj, qe = tables[k, n], tables[k + 1, n]
+    else:
+        g, gamma, kappa, nbar_bath, detuning = consts
+        a, b, d = block_coeffs(m, g, gamma, kappa, nbar_bath, detuning)
+        ce1, cg1 = propagate(a, b, d, ce, cg, tau)
+        pnj = norm2(ce1, cg1)
+        qe = (ce1.real**2 + ce1.imag**2) / pnj
+    if u < pnj:
+        n = m if u < qe * pnj else m + 1
+    else:
+        n = _interaction(m, ce, cg, u, tau, consts, rng)
+    return gap_evolve(n, interval(code, pars, rng) - tau, consts[2], consts[3], rng)
+
+
+@njit(cache=True)
+def run_chain(n, atoms, pe, consts, tau, code, pars, tables, rng, hist):
+    """``atoms`` steps from X_0 = n, adding each X_k (k < atoms) to ``hist``; returns X_atoms.
+
+    Photon numbers beyond the histogram go into its last bin.
+    """
+    top = hist.shape[0] - 1
+    for _ in range(atoms):
+        hist[min(n, top)] += 1
+        n = atom_step(n, pe, consts, tau, code, pars, tables, rng)
+    return n
