@@ -1,0 +1,467 @@
+"""Trajectories against a reference: a calibrated family-wise test on raw moments.
+
+What is compared (docs/VALIDATION.md): at every record point of every family (``time``
+samples, ``arrival`` records, the ``steady_time`` and ``steady_arrival`` blocks) the raw
+moments E[n], E[n²] and p(n) (levels with enough support, :data:`MIN_SUPPORT`).  Each is a
+mean over trajectories of a per-trajectory quantity, so it is unbiased and linear: no delta
+method.  Quantities whose trajectory mean is still skewed (:data:`SKEW_MAX`) are not tested.  The dependence between all compared quantities is estimated from B independent batch
+means (trajectories split into B batches; one batch-mean vector per batch).
+
+The test: per quantity j the batch-means t statistic t_j = √B d̄_j / s_j (B − 1 degrees of
+freedom) of the differences d_bj = (batch mean − reference).  Statistics: max_j |t_j| over
+everything and, per family, the mean of t_j²; their minimum p-value is calibrated by sign
+flips of whole batch vectors (a randomisation test: exact when batch means are symmetric about
+the reference, whatever the number of quantities and their correlation).  The verdict is
+DISAGREE when that p-value is ≤ α (family-wise false-alarm level) or when a quantity with no
+spread over batches differs from the reference by more than rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import norm
+
+ALPHA = 0.01
+FAMILIES = ("time", "arrival", "steady_time", "steady_arrival")
+QUANTITIES = ("n", "n2", "p")
+#: A quantity is compared when the skewness of its trajectory mean, |γ|/√N_eff, is at most
+#: this: γ the skewness of one sample under the reference p(n) at that point (Bernoulli for
+#: p(n)), N_eff = max(ntraj, sample variance / squared standard error of the mean).
+SKEW_MAX = 0.1
+#: Random sign-flip patterns drawn to calibrate the statistics (fixed seed: same data, same p).
+FLIPS = 4000
+FLIP_SEED = 20261130
+#: A quantity without spread over batches agrees only if equal to the reference to this.
+ZERO_TOL = 1e-9
+MIN_BATCHES = 16
+
+
+@dataclass(frozen=True)
+class BatchMeans:
+    """Per-batch means of one record family.
+
+    Attributes
+    ----------
+    count : ndarray, shape (B,)
+        Trajectories in each batch.
+    n, n2 : ndarray, shape (B, P)
+        Batch means of the conditional ⟨n⟩ and ⟨n²⟩ at the P record points.
+    p : ndarray, shape (B, P, L)
+        Batch means of the photon-number probabilities.
+    """
+
+    count: np.ndarray
+    n: np.ndarray
+    n2: np.ndarray
+    p: np.ndarray
+
+
+@dataclass(frozen=True)
+class FamilyReference:
+    """Reference values of one record family: ``n`` (P,), ``n2`` (P,) and ``p`` (P, L).
+
+    ``n2`` and ``p`` may be None (not compared).  ``label`` names the points (times in s,
+    atom indices) for messages.
+    """
+
+    n: np.ndarray
+    n2: np.ndarray | None = None
+    p: np.ndarray | None = None
+    label: np.ndarray | None = None
+
+
+def batch_means_from_moments(moments: list) -> BatchMeans:
+    """:class:`BatchMeans` from one :class:`~trajmaser.results.Moments` per batch."""
+    count = np.array([m.count[0] for m in moments], dtype=float)
+    if np.any(count <= 0):
+        raise ValueError("every batch needs at least one trajectory")
+    levels = max(m.hist.shape[1] for m in moments)
+    p = np.zeros((len(moments), moments[0].points, levels))
+    for b, m in enumerate(moments):
+        p[b, :, : m.hist.shape[1]] = m.hist / m.count[:, None]
+    n = np.array([m.sx / m.count for m in moments])
+    n2 = np.array([m.sy / m.count for m in moments])
+    return BatchMeans(count, n, n2, p)
+
+
+def batch_means_of(result) -> dict[str, BatchMeans] | None:
+    """Batch means of every family of a result with batch sums (None for older results)."""
+    if getattr(result, "batches", None) is None:
+        return None
+    out = {}
+    for fam in FAMILIES:
+        d = result.batch_means(fam)
+        out[fam] = BatchMeans(
+            np.asarray(d["count"], float), np.asarray(d["n"]), np.asarray(d["n2"]), d["p"]
+        )
+    return out
+
+
+# ------------------------------------------------------------------ assembling quantities
+@dataclass
+class _Coords:
+    """The flattened compared quantities: residual matrix and where each column came from."""
+
+    d: list  # (B,) residual columns
+    family: list
+    quantity: list
+    point: list
+    level: list
+
+
+def _pad(p: np.ndarray, levels: int) -> np.ndarray:
+    if p.shape[-1] >= levels:
+        return p[..., :levels]
+    return np.concatenate([p, np.zeros(p.shape[:-1] + (levels - p.shape[-1],))], axis=-1)
+
+
+def _skewness(rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Variance and skewness of ``values`` (per level) under each distribution row."""
+    w = np.maximum(rows, 0.0)
+    w = w / np.maximum(w.sum(axis=1, keepdims=True), 1e-300)
+    v = values[: w.shape[1]]
+    m = w @ v
+    c = v[None, :] - m[:, None]
+    c2 = np.einsum("jl,jl->j", w, c * c)
+    c3 = np.einsum("jl,jl->j", w, c * c * c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(c2 > 0, c3 / c2**1.5, 0.0)
+    return c2, g
+
+
+def _quantities(data: BatchMeans, ref: FamilyReference, skew_max: float):
+    """Candidate quantities of one family: (name, batch values (B, K), reference (K,),
+    point (K,), level (K,), skewness of one sample (K,), variance of one sample (K,))."""
+    npts = data.n.shape[1]
+    pts = np.arange(npts)
+    none = np.full(npts, -1)
+    if ref.p is not None:
+        dist = np.asarray(ref.p, float)
+    else:  # moments-only reference: the trajectories' own p(n) stands in for the skewness
+        w = data.count / data.count.sum()
+        dist = np.einsum("b,bjl->jl", w, data.p)
+    levels = np.arange(dist.shape[1], dtype=float)
+    var_n, g_n = _skewness(dist, levels)
+    out = [("n", data.n, np.asarray(ref.n, float), pts, none, g_n, var_n)]
+    if ref.n2 is not None:
+        var2, g2 = _skewness(dist, levels * levels)
+        out.append(("n2", data.n2, np.asarray(ref.n2, float), pts, none, g2, var2))
+    if ref.p is not None:
+        rp = np.asarray(ref.p, float)
+        q = np.clip(rp, 0.0, 1.0)
+        var_p = q * (1.0 - q)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g_p = np.where(var_p > 0, (1.0 - 2.0 * q) / np.sqrt(var_p), np.inf)
+        j, lev = np.nonzero(var_p > 0)
+        yp = _pad(data.p, rp.shape[1])[:, j, lev]
+        out.append(("p", yp, rp[j, lev], j, lev, g_p[j, lev], var_p[j, lev]))
+    return out
+
+
+def _check_shapes(name: str, data: BatchMeans, ref: FamilyReference) -> None:
+    npts = data.n.shape[1]
+    for key in ("n", "n2"):
+        v = getattr(ref, key)
+        if v is not None and np.shape(v) != (npts,):
+            raise ValueError(f"{name} reference {key}: expected {npts} points, got {np.shape(v)}")
+    if ref.p is not None and (np.ndim(ref.p) != 2 or np.shape(ref.p)[0] != npts):
+        raise ValueError(f"{name} reference p: expected ({npts}, L), got {np.shape(ref.p)}")
+
+
+# ------------------------------------------------------------------ the randomisation test
+def _tstat(mean: np.ndarray, ss: np.ndarray, nb: int) -> np.ndarray:
+    """Batch t statistic from the mean and the raw sum of squares of the residuals."""
+    var = np.maximum((ss - nb * mean * mean) / (nb - 1), ss * 1e-30)
+    return np.sqrt(nb) * mean / np.sqrt(var)
+
+
+def _pvalues_of(stats: np.ndarray) -> np.ndarray:
+    """Per column, the upper-tail p-value of every row among all rows (rank based)."""
+    srt = np.sort(stats, axis=0)
+    rows = stats.shape[0]
+    out = np.empty_like(stats)
+    for k in range(stats.shape[1]):
+        out[:, k] = (rows - np.searchsorted(srt[:, k], stats[:, k], side="left")) / rows
+    return out
+
+
+def flip_test(
+    d: np.ndarray, groups: list[np.ndarray], *, flips: int = FLIPS, seed: int = FLIP_SEED
+) -> dict:
+    """Sign-flip randomisation test of zero mean for B independent residual vectors.
+
+    Parameters
+    ----------
+    d : ndarray, shape (B, K)
+        Residuals (batch mean − reference), every column with positive spread.
+    groups : list of index arrays
+        Column groups whose mean t² is a statistic besides the overall max |t|.
+    flips, seed : int
+        Random sign patterns and their seed.
+
+    Returns
+    -------
+    dict
+        ``t`` (K,), ``stats`` (observed statistics, max |t| first), ``p_each`` (their
+        p-values), ``p_value`` (the calibrated minimum p-value), ``t_crit`` (the 1 − α
+        quantiles of max |t| are taken from ``max_null``, sorted).
+    """
+    nb = d.shape[0]
+    ss = np.einsum("bk,bk->k", d, d)
+    rng = np.random.default_rng(seed)
+    signs = rng.choice(np.array([-1.0, 1.0]), size=(flips, nb))
+    signs = np.vstack([np.ones(nb), signs])  # row 0: the observed data
+    nstat = 1 + len(groups)
+    stats = np.empty((signs.shape[0], nstat))
+    t_obs = None
+    chunk = max(1, int(2e6 // max(d.shape[1], 1)))
+    for lo in range(0, signs.shape[0], chunk):
+        t = _tstat(signs[lo : lo + chunk] @ d / nb, ss, nb)
+        if lo == 0:
+            t_obs = t[0].copy()
+        stats[lo : lo + chunk, 0] = np.max(np.abs(t), axis=1)
+        for g, idx in enumerate(groups):
+            stats[lo : lo + chunk, 1 + g] = np.mean(t[:, idx] ** 2, axis=1)
+    pv = _pvalues_of(stats)
+    minp = pv.min(axis=1)
+    p_value = float(np.mean(minp <= minp[0]))
+    return {
+        "t": t_obs,
+        "stats": stats[0],
+        "p_each": pv[0],
+        "p_value": p_value,
+        "max_null": np.sort(stats[1:, 0]),
+    }
+
+
+def critical_t(max_null: np.ndarray, alpha: float) -> float:
+    """Simultaneous bound: the 1 − α quantile of max |t| under the sign flips."""
+    return float(np.quantile(max_null, 1.0 - alpha, method="higher"))
+
+
+# ------------------------------------------------------------------ the comparison
+def compare_batches(
+    data: dict[str, BatchMeans],
+    refs: dict[str, FamilyReference],
+    *,
+    alpha: float = ALPHA,
+    skew_max: float = SKEW_MAX,
+    flips: int = FLIPS,
+) -> dict:
+    """Calibrated comparison of batch means with reference values.
+
+    Parameters
+    ----------
+    data : dict
+        Family name → :class:`BatchMeans` (all with the same B ≥ ``MIN_BATCHES``).
+    refs : dict
+        Family name → :class:`FamilyReference`; only families present here are compared.
+    alpha : float
+        Family-wise false-alarm level.
+    skew_max, flips : float, int
+        See :data:`SKEW_MAX`, :data:`FLIPS`.
+
+    Returns
+    -------
+    dict
+        ``ok``, ``alpha``, ``method`` ("batch sign-flip"), ``batches``, ``p_value``,
+        ``statistics`` (name → value, p), ``t_crit``, ``tested``, ``zero_spread``
+        (untested equal and failing points), ``worst`` and ``beyond`` (points beyond
+        ``t_crit``), ``points`` (family → quantity → traj / err / ref / z arrays).
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+    fams = [f for f in FAMILIES if f in refs]
+    nb = {data[f].n.shape[0] for f in fams}
+    if len(nb) != 1:
+        raise ValueError(f"families have different numbers of batches: {sorted(nb)}")
+    nb = nb.pop()
+    if nb < MIN_BATCHES:
+        raise ValueError(f"need at least {MIN_BATCHES} batches, got {nb}")
+    cols, meta, points, zero_fail = [], [], {}, []
+    zero_equal = skipped = 0
+    for fam in fams:
+        _check_shapes(fam, data[fam], refs[fam])
+        total = float(data[fam].count.sum())
+        w = data[fam].count / data[fam].count.mean()
+        points[fam] = {}
+        for q, y, mu, pt, lev, gam, var1 in _quantities(data[fam], refs[fam], skew_max):
+            d = w[:, None] * (y - mu[None, :])
+            dbar = d.mean(axis=0)
+            ss = np.einsum("bk,bk->k", d, d)
+            flat = np.ptp(y, axis=0) <= 1e-12 * np.max(np.abs(y), axis=0)
+            se = np.sqrt(np.maximum(ss - nb * dbar**2, 0.0) / (nb * (nb - 1)))
+            se[flat] = 0.0
+            clt = np.abs(gam) / np.sqrt(total) <= skew_max
+            exact = flat & ((var1 <= 0) | clt)  # no spread where spread was due: exact check
+            equal = exact & (np.abs(dbar) <= ZERO_TOL * np.maximum(1.0, np.abs(mu)))
+            zero_equal += int(equal.sum())
+            for k in np.nonzero(exact & ~equal)[0]:
+                zero_fail.append(
+                    _where(fam, q, pt[k], lev[k], refs[fam])
+                    | {"traj": float(mu[k] + dbar[k]), "ref": float(mu[k]), "diff": float(dbar[k])}
+                )
+            use = ~flat & clt
+            skipped += int((~exact & ~use).sum())
+            points[fam][q] = {
+                "point": pt,
+                "level": lev,
+                "traj": mu + dbar,
+                "err": se,
+                "ref": mu,
+                "z": np.full(mu.size, np.nan),
+            }
+            cols.append(d[:, use])
+            meta.extend((fam, q, k) for k in np.nonzero(use)[0])
+    d_all = np.concatenate(cols, axis=1) if cols else np.zeros((nb, 0))
+    groups = [np.array([i for i, m in enumerate(meta) if m[0] == f]) for f in fams]
+    groups = [g for g in groups if g.size]
+    if d_all.shape[1]:
+        ft = flip_test(d_all, groups, flips=flips)
+    else:
+        ft = {
+            "t": np.zeros(0),
+            "stats": np.zeros(1),
+            "p_each": np.ones(1),
+            "p_value": 1.0,
+            "max_null": np.zeros(1),
+        }
+    for i, (fam, q, k) in enumerate(meta):
+        points[fam][q]["z"][k] = ft["t"][i]
+    tcrit = critical_t(ft["max_null"], alpha)
+    names = ["max|t|"] + [f"mean t^2 ({f})" for f in fams if any(m[0] == f for m in meta)]
+    statistics = {
+        n: {"value": float(v), "p": float(p)}
+        for n, v, p in zip(names, ft["stats"], ft["p_each"], strict=True)
+    }
+    beyond = [
+        _point_info(points, refs, m, ft["t"][i])
+        for i, m in enumerate(meta)
+        if abs(ft["t"][i]) > tcrit
+    ]
+    beyond.sort(key=lambda x: -abs(x["z"]))
+    worst = None
+    if meta:
+        i = int(np.argmax(np.abs(ft["t"])))
+        worst = _point_info(points, refs, meta[i], ft["t"][i])
+    ok = ft["p_value"] > alpha and not zero_fail
+    return {
+        "ok": bool(ok),
+        "alpha": float(alpha),
+        "method": "batch sign-flip",
+        "batches": int(nb),
+        "p_value": float(ft["p_value"]),
+        "statistics": statistics,
+        "t_crit": tcrit,
+        "tested": int(len(meta)),
+        "skipped_skewed": int(skipped),
+        "zero_spread": {"equal": zero_equal, "failing": zero_fail},
+        "worst": worst,
+        "beyond": beyond[:20],
+        "n_beyond": len(beyond),
+        "points": points,
+    }
+
+
+def _where(fam: str, q: str, point: int, level: int, ref: FamilyReference) -> dict:
+    out = {"family": fam, "quantity": q if q != "p" else f"p({int(level)})", "point": int(point)}
+    if ref.label is not None and fam in ("time", "arrival"):
+        out["at"] = float(np.asarray(ref.label)[int(point)])
+    return out
+
+
+def _point_info(points, refs, m, t) -> dict:
+    fam, q, k = m
+    rec = points[fam][q]
+    info = _where(fam, q, rec["point"][k], rec["level"][k], refs[fam])
+    info.update(
+        traj=float(rec["traj"][k]), err=float(rec["err"][k]), ref=float(rec["ref"][k]), z=float(t)
+    )
+    return info
+
+
+def bonferroni_z(value, err, ref, alpha: float) -> dict:
+    """Fallback without batches: max |z| against the Bonferroni bound Φ⁻¹(1 − α/2K)."""
+    value, err, ref = (np.asarray(a, float) for a in (value, err, ref))
+    diff = value - ref
+    flat = err <= 0
+    fail = flat & (np.abs(diff) > ZERO_TOL * np.maximum(1.0, np.abs(ref)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(flat, np.nan, diff / err)
+    k = int((~flat).sum())
+    zc = float(norm.isf(alpha / (2 * max(k, 1))))
+    zmax = float(np.nanmax(np.abs(z))) if k else 0.0
+    p = min(1.0, 2 * k * float(norm.sf(zmax))) if k else 1.0
+    return {"z": z, "z_crit": zc, "max_abs_z": zmax, "p_value": p, "zero_fail": fail}
+
+
+def fallback_test(result, refs: dict[str, FamilyReference], *, alpha: float = ALPHA) -> dict:
+    """Test without batch sums (older result files): Bonferroni over per-point z.
+
+    z uses the trajectories' own standard errors (E n, E n² from the per-trajectory sums;
+    p(n) from the bound sqrt(p(1 − p)/N), valid for per-trajectory weights in [0, 1]).
+    Conservative under any dependence between points.  Same output layout as
+    :func:`compare_batches` (``method`` "bonferroni").
+    """
+    points, values, meta, zero_fail = {}, [], [], []
+    skipped = 0
+    for fam in (f for f in FAMILIES if f in refs):
+        m, ref = getattr(result, fam), refs[fam]
+        count = m.count
+        mx, my, vx, vy, _ = m.mean_cov()
+        fake = BatchMeans(np.ones(1), mx[None], my[None], (m.hist / count[:, None])[None])
+        points[fam] = {}
+        for q, y, mu, pt, lev, gam, var1 in _quantities(fake, ref, SKEW_MAX):
+            val = y[0]
+            if q == "n":
+                err = np.sqrt(vx)
+            elif q == "n2":
+                err = np.sqrt(vy)
+            else:
+                err = np.sqrt(np.clip(val * (1 - val), 0, None) / count[pt])
+            clt = np.abs(gam) / np.sqrt(count[pt]) <= SKEW_MAX
+            use = clt  # a deterministic reference point has γ = 0
+            skipped += int((~use).sum())
+            val, err, mu, pt, lev = (a[use] for a in (val, err, mu, pt, lev))
+            bz = bonferroni_z(val, err, mu, 1.0)
+            points[fam][q] = {
+                "point": pt,
+                "level": lev,
+                "traj": val,
+                "err": err,
+                "ref": mu,
+                "z": bz["z"],
+            }
+            for k in np.nonzero(bz["zero_fail"])[0]:
+                zero_fail.append(
+                    _where(fam, q, pt[k], lev[k], ref)
+                    | {"traj": float(val[k]), "ref": float(mu[k]), "diff": float(val[k] - mu[k])}
+                )
+            ok = np.isfinite(bz["z"])
+            values.extend(bz["z"][ok])
+            meta.extend((fam, q, k) for k in np.nonzero(ok)[0])
+    z = np.asarray(values)
+    nz = z.size
+    zc = float(norm.isf(alpha / (2 * max(nz, 1))))
+    zmax = float(np.max(np.abs(z))) if nz else 0.0
+    p_value = min(1.0, 2 * nz * float(norm.sf(zmax))) if nz else 1.0
+    info = [_point_info(points, refs, mt, z[i]) for i, mt in enumerate(meta)]
+    beyond = sorted((x for x in info if abs(x["z"]) > zc), key=lambda x: -abs(x["z"]))
+    return {
+        "ok": bool(p_value > alpha and not zero_fail),
+        "alpha": float(alpha),
+        "method": "bonferroni",
+        "batches": 0,
+        "p_value": p_value,
+        "statistics": {"max|z|": {"value": zmax, "p": p_value}},
+        "t_crit": zc,
+        "tested": int(nz),
+        "skipped_skewed": int(skipped),
+        "zero_spread": {"equal": 0, "failing": zero_fail},
+        "worst": max(info, key=lambda x: abs(x["z"])) if info else None,
+        "beyond": beyond[:20],
+        "n_beyond": len(beyond),
+        "points": points,
+    }
