@@ -286,7 +286,7 @@ def compare_batches(
         _check_shapes(fam, data[fam], refs[fam])
         total = float(data[fam].count.sum())
         w = data[fam].count / data[fam].count.mean()
-        points[fam] = {}
+        points[fam] = {"at": _labels(refs[fam])}
         for q, y, mu, pt, lev, gam, var1 in _quantities(data[fam], refs[fam], skew_max):
             d = w[:, None] * (y - mu[None, :])
             dbar = d.mean(axis=0)
@@ -412,7 +412,7 @@ def fallback_test(result, refs: dict[str, FamilyReference], *, alpha: float = AL
         count = m.count
         mx, my, vx, vy, _ = m.mean_cov()
         fake = BatchMeans(np.ones(1), mx[None], my[None], (m.hist / count[:, None])[None])
-        points[fam] = {}
+        points[fam] = {"at": _labels(refs[fam])}
         for q, y, mu, pt, lev, gam, var1 in _quantities(fake, ref, SKEW_MAX):
             val = y[0]
             if q == "n":
@@ -465,3 +465,8 @@ def fallback_test(result, refs: dict[str, FamilyReference], *, alpha: float = AL
         "n_beyond": len(beyond),
         "points": points,
     }
+
+
+def _labels(ref: FamilyReference):
+    """The record points' labels (times or atom indices) of a reference, or None."""
+    return None if ref.label is None else np.asarray(ref.label, dtype=float)

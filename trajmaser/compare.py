@@ -35,38 +35,44 @@ def reference_from_rows(p_rows, label=None) -> FamilyReference:
     return FamilyReference(n=p @ lev, n2=p @ (lev * lev), p=p, label=label)
 
 
-def dm_references(model, run, result) -> tuple[dict[str, FamilyReference], list[str]]:
-    """Density-matrix references of every family of ``result`` and burn-in warnings.
-
-    The steady blocks are compared with the steady states; a warning says when the
-    density-matrix arrival state averaged over the steady window differs from the steady
-    state by more than 0.1 of the trajectories' standard error of ⟨n⟩.
-    """
+def dm_references(model, times, arrival_index) -> dict[str, FamilyReference]:
+    """Density-matrix references of every family: p(n) (and its moments) at the sample
+    ``times``, just before the atoms ``arrival_index``, and the two steady states."""
     from trajmaser import dm
 
+    times = np.asarray(times, dtype=float)
+    arrival_index = np.asarray(arrival_index, dtype=np.int64)
     refs = {
-        "time": reference_from_rows(dm.time_series(model, result.times)["p"], result.times),
-        "arrival": reference_from_rows(
-            dm.arrival_series(model, result.arrival_index)["p"], result.arrival_index
-        ),
+        "time": reference_from_rows(dm.time_series(model, times)["p"], times),
+        "arrival": reference_from_rows(dm.arrival_series(model, arrival_index)["p"], arrival_index),
     }
     st = dm.steady(model)
     for fam in ("arrival", "time"):
         refs[f"steady_{fam}"] = reference_from_rows([st[fam]["p"]])
-    warnings = []
-    if 0 < run.burn_in < run.atoms:
-        window = dm.arrival_series(model, np.arange(run.burn_in, run.atoms))["n_mean"].mean()
-        m = result.steady_arrival
-        se = float(np.sqrt(max(m.mean_cov()[2][0], 0.0)))
-        gap = abs(window - st["arrival"]["n_mean"])
-        if gap > 0.1 * se:
-            warnings.append(
-                f"burn-in too short: the density-matrix <n> averaged over atoms "
-                f"{run.burn_in}..{run.atoms - 1} differs from the steady state by {gap:.3g} = "
-                f"{gap / se if se > 0 else np.inf:.2g} standard errors (> 0.1); the steady "
-                f"blocks include this transient"
-            )
-    return refs, warnings
+    return refs
+
+
+def burn_in_warnings(model, run, result) -> list[str]:
+    """A warning when the steady window still holds a visible transient.
+
+    The density-matrix ⟨n⟩ just before atoms burn_in … atoms − 1, averaged, is compared with
+    the steady state; more than 0.1 of the trajectories' standard error is reported.
+    """
+    from trajmaser import dm
+
+    if not 0 < run.burn_in < run.atoms:
+        return []
+    window = dm.arrival_series(model, np.arange(run.burn_in, run.atoms))["n_mean"].mean()
+    se = float(np.sqrt(max(result.steady_arrival.mean_cov()[2][0], 0.0)))
+    gap = abs(window - dm.steady(model)["arrival"]["n_mean"])
+    if gap <= 0.1 * se:
+        return []
+    return [
+        f"burn-in too short: the density-matrix <n> averaged over atoms {run.burn_in}.."
+        f"{run.atoms - 1} differs from the steady state by {gap:.3g} = "
+        f"{gap / se if se > 0 else np.inf:.2g} standard errors (> 0.1); the steady blocks "
+        f"include this transient"
+    ]
 
 
 # ------------------------------------------------------------------ the public comparison
@@ -105,7 +111,8 @@ def compare_result(
     """
     warnings: list[str] = []
     if reference is None:
-        refs, warnings = dm_references(model, run, result)
+        refs = dm_references(model, result.times, result.arrival_index)
+        warnings = burn_in_warnings(model, run, result)
     else:
         refs = reference
     data = batches if batches is not None else batch_means_of(result)

@@ -39,11 +39,11 @@ NMAX_LIMIT = 80
 class _Problem:
     """qutip Liouvillians of one model and the cavity maps built from them."""
 
-    def __init__(self, model: Model, nmax: int, interaction: Model | None = None):
+    def __init__(self, model: Model, nmax: int):
         check_model(model)
         self.model, self.nmax, self.n1 = model, int(nmax), int(nmax) + 1
-        im = model if interaction is None else interaction
-        self.diagonal = model.is_diagonal and im.is_diagonal
+        im = model
+        self.diagonal = model.is_diagonal
         n1 = self.n1
         a = qt.tensor(qt.qeye(2), qt.destroy(n1))
         sp_ = qt.tensor(qt.destroy(2), qt.qeye(n1))  # |e><g| with |e> = basis(2, 0)
@@ -163,7 +163,6 @@ def steady(
     nmax: int | None = None,
     *,
     nmax_limit: int = NMAX_LIMIT,
-    interaction: Model | None = None,
 ) -> dict:
     """Steady states just before an atom ("arrival") and averaged over time ("time").
 
@@ -175,9 +174,6 @@ def steady(
         ``NMAX_START``) until it is met, up to ``nmax_limit``.
     nmax : int, optional
         Fixed cut-off (no growth).
-    interaction : Model, optional
-        Model whose atom and cavity parameters act during the interaction (default
-        ``model``); the gaps always use ``model``.  For studies of solver errors.
 
     Returns
     -------
@@ -188,7 +184,7 @@ def steady(
     grow = nmax is None
     nm = NMAX_START if grow else int(nmax)
     while True:
-        prob = _Problem(model, nm, interaction)
+        prob = _Problem(model, nm)
         mp = prob.maps()
         x = _fixed_point(mp.get("chain", mp["step"]), prob)
         p_arr = prob.distribution(x)
@@ -214,17 +210,20 @@ def _rows(ps: list[np.ndarray], nm: int) -> dict:
     arr = np.array(ps)
     n = np.arange(arr.shape[1], dtype=float)
     m1 = arr @ n
-    return {"n_mean": m1, "n_var": arr @ (n * n) - m1 * m1, "p": arr, "nmax": nm,
-            "tail": max((_tail(p) for p in ps), default=0.0)}  # fmt: skip
+    return {
+        "n_mean": m1,
+        "n_var": arr @ (n * n) - m1 * m1,
+        "p": arr,
+        "nmax": nm,
+        "tail": max((_tail(p) for p in ps), default=0.0),
+    }
 
 
-def arrival_series(
-    model: Model, indices: Sequence[int], nmax: int = 20, *, interaction: Model | None = None
-) -> dict:
+def arrival_series(model: Model, indices: Sequence[int], nmax: int = 20) -> dict:
     """The cavity just before atom k, for each k in ``indices`` (layout of
     :func:`trajmaser.dm.arrival_series`: ``n_mean``, ``n_var``, ``p``, ``nmax``, ``tail``)."""
     idx = np.asarray(indices, dtype=np.int64)
-    prob = _Problem(model, nmax, interaction)
+    prob = _Problem(model, nmax)
     mp = prob.maps()
     x = mp["first"] @ prob.initial()
     rec, k = {}, 0
@@ -235,9 +234,7 @@ def arrival_series(
     return _rows([rec[int(i)] for i in idx], nmax)
 
 
-def time_series(
-    model: Model, times: Sequence[float], nmax: int = 20, *, interaction: Model | None = None
-) -> dict:
+def time_series(model: Model, times: Sequence[float], nmax: int = 20) -> dict:
     """The cavity at times t (s), the first atom entering at t = 0 (regular, binomial).
 
     Layout of :func:`trajmaser.dm.time_series`.  Raises ``ValueError`` for poisson pumping.
@@ -248,7 +245,7 @@ def time_series(
             "trajmaser.dm.time_series, or arrival_series and steady"
         )
     t = np.asarray(times, dtype=float)
-    prob = _Problem(model, nmax, interaction)
+    prob = _Problem(model, nmax)
     mp = prob.maps()
     if model.statistics == "regular":
         period, kernel = 1 / model.rate, mp["step"]
