@@ -7,6 +7,7 @@ states and say what is allowed; the result is a
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -137,7 +138,9 @@ def _read_table(path: Path) -> tuple[list[str], np.ndarray]:
             f"{path}: CSV header must be 'time,n_mean[,n_var]' or 'time,p0,p1,...', got {head}"
         )
     try:
-        data = np.genfromtxt(path, delimiter=",", skip_header=1, ndmin=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # empty file: reported below
+            data = np.genfromtxt(path, delimiter=",", skip_header=1, ndmin=2)
     except ValueError as exc:
         raise ValueError(f"{path}: rows must have {len(head)} numbers: {exc}") from None
     if data.size == 0:

@@ -18,8 +18,12 @@ def _family(rng, npts=40, levels=4, shift=0.0, corr=0.7):
     n = 2.0 + 0.05 * x + shift
     p = np.full((B, npts, levels), 1.0 / levels) + 0.01 * x[:, :, None] * [1, -1, 0, 0]
     data = BatchMeans(np.full(B, 100.0), n, n**2, p)
-    ref = FamilyReference(n=np.full(npts, 2.0), n2=None, p=np.full((npts, levels), 1 / levels),
-                          label=np.arange(npts) * 0.5)  # fmt: skip
+    ref = FamilyReference(
+        n=np.full(npts, 2.0),
+        n2=None,
+        p=np.full((npts, levels), 1 / levels),
+        label=np.arange(npts) * 0.5,
+    )
     return data, ref
 
 
@@ -44,8 +48,10 @@ def test_a_shift_of_a_few_standard_errors_is_caught_and_named():
 
 def test_sign_flip_p_values_are_uniform_for_symmetric_data():
     rng = np.random.default_rng(9)
-    ps = [flip_test(rng.standard_normal((B, 50)), [np.arange(50)], flips=400, seed=s)["p_value"]
-          for s in range(120)]  # fmt: skip
+    ps = [
+        flip_test(rng.standard_normal((B, 50)), [np.arange(50)], flips=400, seed=s)["p_value"]
+        for s in range(120)
+    ]
     from scipy.stats import kstest
 
     assert kstest(ps, "uniform").pvalue > 1e-3
@@ -56,8 +62,12 @@ def _vacuum(value=0.0):
     p = np.zeros((B, 3, 2))
     p[:, :, 0] = 1.0
     data = BatchMeans(np.full(B, 10.0), zeros, zeros, p)
-    ref = FamilyReference(n=np.full(3, value), n2=np.full(3, value), p=np.tile([1.0 - value, value], (3, 1)),
-                          label=np.arange(3.0))  # fmt: skip
+    ref = FamilyReference(
+        n=np.full(3, value),
+        n2=np.full(3, value),
+        p=np.tile([1.0 - value, value], (3, 1)),
+        label=np.arange(3.0),
+    )
     return data, ref
 
 
