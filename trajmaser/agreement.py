@@ -2,18 +2,19 @@
 
 What is compared (docs/VALIDATION.md): at every record point of every family (``time``
 samples, ``arrival`` records, the ``steady_time`` and ``steady_arrival`` blocks) the raw
-moments E[n], E[n²] and p(n) (levels with enough support, :data:`MIN_SUPPORT`).  Each is a
-mean over trajectories of a per-trajectory quantity, so it is unbiased and linear: no delta
-method.  Quantities whose trajectory mean is still skewed (:data:`SKEW_MAX`) are not tested.  The dependence between all compared quantities is estimated from B independent batch
-means (trajectories split into B batches; one batch-mean vector per batch).
+moments E[n], E[n²] and p(n).  Each is a mean over trajectories of a per-trajectory
+quantity, so it is unbiased and linear in the trajectories: no delta method.  A quantity is
+tested only when its trajectory mean is nearly symmetric (:data:`SKEW_MAX`).  The dependence
+between all compared quantities is estimated from B independent batch means.
 
 The test: per quantity j the batch-means t statistic t_j = √B d̄_j / s_j (B − 1 degrees of
-freedom) of the differences d_bj = (batch mean − reference).  Statistics: max_j |t_j| over
-everything and, per family, the mean of t_j²; their minimum p-value is calibrated by sign
-flips of whole batch vectors (a randomisation test: exact when batch means are symmetric about
-the reference, whatever the number of quantities and their correlation).  The verdict is
+freedom) of the differences d_bj = (batch mean − reference).  Statistics: max_j |t_j| and
+the mean of t_j² over the steady blocks, the sample times and the arrival records; they are
+combined by a weighted minimum p-value (:data:`WEIGHTS`) calibrated by sign flips of whole
+batch vectors (a randomisation test: exact when batch means are symmetric about the
+reference, whatever the number of quantities and their correlation).  The verdict is
 DISAGREE when that p-value is ≤ α (family-wise false-alarm level) or when a quantity with no
-spread over batches differs from the reference by more than rounding.
+spread over batches, where the reference says spread was due, differs from the reference.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from scipy.stats import norm
 ALPHA = 0.01
 FAMILIES = ("time", "arrival", "steady_time", "steady_arrival")
 QUANTITIES = ("n", "n2", "p")
-#: A quantity is compared when the skewness of its trajectory mean, |γ|/√N_eff, is at most
+#: A quantity is compared when the skewness of its trajectory mean, |γ|/√ntraj, is at most
 #: this: γ the skewness of one sample under the reference p(n) at that point (Bernoulli for
-#: p(n)), N_eff = max(ntraj, sample variance / squared standard error of the mean).
+#: p(n); the trajectories' own p(n) for a reference without p(n)).
 SKEW_MAX = 0.1
 #: Random sign-flip patterns drawn to calibrate the statistics (fixed seed: same data, same p).
 FLIPS = 4000
@@ -131,7 +132,7 @@ def _skewness(rows: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndar
     return c2, g
 
 
-def _quantities(data: BatchMeans, ref: FamilyReference, skew_max: float):
+def _quantities(data: BatchMeans, ref: FamilyReference):
     """Candidate quantities of one family: (name, batch values (B, K), reference (K,),
     point (K,), level (K,), skewness of one sample (K,), variance of one sample (K,))."""
     npts = data.n.shape[1]
@@ -171,10 +172,13 @@ def _check_shapes(name: str, data: BatchMeans, ref: FamilyReference) -> None:
 
 
 # ------------------------------------------------------------------ the randomisation test
-def _tstat(mean: np.ndarray, ss: np.ndarray, nb: int) -> np.ndarray:
-    """Batch t statistic from the mean and the raw sum of squares of the residuals."""
-    var = np.maximum((ss - nb * mean * mean) / (nb - 1), ss * 1e-30)
-    return np.sqrt(nb) * mean / np.sqrt(var)
+def _t2(mean: np.ndarray, ss: np.ndarray, nb: int) -> np.ndarray:
+    """Squared batch t statistic from the mean and the raw sum of squares of the residuals.
+
+    With u = B m² / Σd², t² = (B − 1) u / (1 − u) (u < 1 unless every |d_b| is equal).
+    """
+    u = nb * mean * mean / ss
+    return (nb - 1) * u / np.maximum(1.0 - u, 1e-300)
 
 
 def _pvalues_of(stats: np.ndarray) -> np.ndarray:
@@ -188,57 +192,63 @@ def _pvalues_of(stats: np.ndarray) -> np.ndarray:
 
 
 def flip_test(
-    d: np.ndarray, groups: list[np.ndarray], *, flips: int = FLIPS, seed: int = FLIP_SEED
+    d: np.ndarray,
+    groups: list[np.ndarray],
+    weights: list[float],
+    *,
+    flips: int = FLIPS,
+    seed: int = FLIP_SEED,
 ) -> dict:
     """Sign-flip randomisation test of zero mean for B independent residual vectors.
+
+    Statistics: max_j t_j² over all columns (weight ``weights[0]``) and, per column group
+    g, the mean of t_j² over the group (``weights[1 + g]``).  They are combined by the
+    weighted minimum p-value min_s p_s / w_s, whose null distribution is taken from the
+    same sign flips (so the combination is calibrated, not a Bonferroni bound).
 
     Parameters
     ----------
     d : ndarray, shape (B, K)
         Residuals (batch mean − reference), every column with positive spread.
     groups : list of index arrays
-        Column groups whose mean t² is a statistic besides the overall max |t|.
+        Column groups.
+    weights : list of float
+        One per statistic (max first), summing to 1.
     flips, seed : int
         Random sign patterns and their seed.
 
     Returns
     -------
     dict
-        ``t`` (K,), ``stats`` (observed statistics, max |t| first), ``p_each`` (their
-        p-values), ``p_value`` (the calibrated minimum p-value), ``t_crit`` (the 1 − α
-        quantiles of max |t| are taken from ``max_null``, sorted).
+        ``t`` (K,) observed t, ``stats`` (max |t|, then the group means of t²), ``p_each``
+        (their p-values), ``p_value`` (calibrated), ``max_null`` (sorted max |t| under flips).
     """
     nb = d.shape[0]
     ss = np.einsum("bk,bk->k", d, d)
     rng = np.random.default_rng(seed)
-    signs = rng.choice(np.array([-1.0, 1.0]), size=(flips, nb))
-    signs = np.vstack([np.ones(nb), signs])  # row 0: the observed data
-    nstat = 1 + len(groups)
-    stats = np.empty((signs.shape[0], nstat))
-    t_obs = None
+    signs = np.vstack([np.ones(nb), rng.choice(np.array([-1.0, 1.0]), size=(flips, nb))])
+    stats = np.empty((signs.shape[0], 1 + len(groups)))
     chunk = max(1, int(2e6 // max(d.shape[1], 1)))
     for lo in range(0, signs.shape[0], chunk):
-        t = _tstat(signs[lo : lo + chunk] @ d / nb, ss, nb)
-        if lo == 0:
-            t_obs = t[0].copy()
-        stats[lo : lo + chunk, 0] = np.max(np.abs(t), axis=1)
+        t2 = _t2(signs[lo : lo + chunk] @ d / nb, ss, nb)
+        stats[lo : lo + chunk, 0] = np.sqrt(t2.max(axis=1))
         for g, idx in enumerate(groups):
-            stats[lo : lo + chunk, 1 + g] = np.mean(t[:, idx] ** 2, axis=1)
+            stats[lo : lo + chunk, 1 + g] = t2[:, idx].mean(axis=1)
     pv = _pvalues_of(stats)
-    minp = pv.min(axis=1)
-    p_value = float(np.mean(minp <= minp[0]))
+    q = (pv / np.asarray(weights)[None, :]).min(axis=1)
+    mean = d.mean(axis=0)
     return {
-        "t": t_obs,
+        "t": np.sign(mean) * np.sqrt(_t2(mean, ss, nb)),
         "stats": stats[0],
         "p_each": pv[0],
-        "p_value": p_value,
+        "p_value": float(np.mean(q <= q[0])),
         "max_null": np.sort(stats[1:, 0]),
     }
 
 
-def critical_t(max_null: np.ndarray, alpha: float) -> float:
-    """Simultaneous bound: the 1 − α quantile of max |t| under the sign flips."""
-    return float(np.quantile(max_null, 1.0 - alpha, method="higher"))
+def critical_t(max_null: np.ndarray, level: float) -> float:
+    """The 1 − ``level`` quantile of max |t| under the sign flips."""
+    return float(np.quantile(max_null, 1.0 - level, method="higher"))
 
 
 # ------------------------------------------------------------------ the comparison
@@ -287,7 +297,7 @@ def compare_batches(
         total = float(data[fam].count.sum())
         w = data[fam].count / data[fam].count.mean()
         points[fam] = {"at": _labels(refs[fam])}
-        for q, y, mu, pt, lev, gam, var1 in _quantities(data[fam], refs[fam], skew_max):
+        for q, y, mu, pt, lev, gam, var1 in _quantities(data[fam], refs[fam]):
             d = w[:, None] * (y - mu[None, :])
             dbar = d.mean(axis=0)
             ss = np.einsum("bk,bk->k", d, d)
@@ -316,25 +326,23 @@ def compare_batches(
             cols.append(d[:, use])
             meta.extend((fam, q, k) for k in np.nonzero(use)[0])
     d_all = np.concatenate(cols, axis=1) if cols else np.zeros((nb, 0))
-    groups = [np.array([i for i, m in enumerate(meta) if m[0] == f]) for f in fams]
-    groups = [g for g in groups if g.size]
+    names, groups, weights = _statistics(meta)
     if d_all.shape[1]:
-        ft = flip_test(d_all, groups, flips=flips)
+        ft = flip_test(d_all, groups, weights, flips=flips)
     else:
         ft = {
             "t": np.zeros(0),
-            "stats": np.zeros(1),
-            "p_each": np.ones(1),
+            "stats": np.zeros(len(names)),
+            "p_each": np.ones(len(names)),
             "p_value": 1.0,
             "max_null": np.zeros(1),
         }
     for i, (fam, q, k) in enumerate(meta):
         points[fam][q]["z"][k] = ft["t"][i]
-    tcrit = critical_t(ft["max_null"], alpha)
-    names = ["max|t|"] + [f"mean t^2 ({f})" for f in fams if any(m[0] == f for m in meta)]
+    tcrit = critical_t(ft["max_null"], alpha * weights[0])
     statistics = {
-        n: {"value": float(v), "p": float(p)}
-        for n, v, p in zip(names, ft["stats"], ft["p_each"], strict=True)
+        n: {"value": float(v), "p": float(p), "weight": float(w)}
+        for n, v, p, w in zip(names, ft["stats"], ft["p_each"], weights, strict=True)
     }
     beyond = [
         _point_info(points, refs, m, ft["t"][i])
@@ -363,6 +371,29 @@ def compare_batches(
         "n_beyond": len(beyond),
         "points": points,
     }
+
+
+#: Share of α given to each statistic (renormalised over those present): the steady blocks
+#: carry most of the information about a steady-state solver, so they come first.
+WEIGHTS = {"steady": 0.5, "max": 0.25, "time": 0.125, "arrival": 0.125}
+
+
+def _statistics(meta: list) -> tuple[list[str], list[np.ndarray], list[float]]:
+    """Names, column groups and weights of the statistics for the compared quantities."""
+    fams = np.array([m[0] for m in meta])
+    names, groups, weights = ["max|t|"], [], [WEIGHTS["max"]]
+    for key, members in (
+        ("steady", ("steady_time", "steady_arrival")),
+        ("time", ("time",)),
+        ("arrival", ("arrival",)),
+    ):
+        idx = np.nonzero(np.isin(fams, members))[0] if fams.size else np.zeros(0, int)
+        if idx.size:
+            names.append(f"mean t^2 ({key})")
+            groups.append(idx)
+            weights.append(WEIGHTS[key])
+    total = sum(weights)
+    return names, groups, [w / total for w in weights]
 
 
 def _where(fam: str, q: str, point: int, level: int, ref: FamilyReference) -> dict:
@@ -413,7 +444,7 @@ def fallback_test(result, refs: dict[str, FamilyReference], *, alpha: float = AL
         mx, my, vx, vy, _ = m.mean_cov()
         fake = BatchMeans(np.ones(1), mx[None], my[None], (m.hist / count[:, None])[None])
         points[fam] = {"at": _labels(refs[fam])}
-        for q, y, mu, pt, lev, gam, var1 in _quantities(fake, ref, SKEW_MAX):
+        for q, y, mu, pt, lev, gam, _ in _quantities(fake, ref):
             val = y[0]
             if q == "n":
                 err = np.sqrt(vx)

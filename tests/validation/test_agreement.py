@@ -49,7 +49,9 @@ def test_a_shift_of_a_few_standard_errors_is_caught_and_named():
 def test_sign_flip_p_values_are_uniform_for_symmetric_data():
     rng = np.random.default_rng(9)
     ps = [
-        flip_test(rng.standard_normal((B, 50)), [np.arange(50)], flips=400, seed=s)["p_value"]
+        flip_test(rng.standard_normal((B, 50)), [np.arange(50)], [0.5, 0.5], flips=400, seed=s)[
+            "p_value"
+        ]
         for s in range(120)
     ]
     from scipy.stats import kstest
