@@ -19,7 +19,7 @@ spread over batches, where the reference says spread was due, differs from the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.stats import norm
@@ -101,17 +101,6 @@ def batch_means_of(result) -> dict[str, BatchMeans] | None:
 
 
 # ------------------------------------------------------------------ assembling quantities
-@dataclass
-class _Coords:
-    """The flattened compared quantities: residual matrix and where each column came from."""
-
-    d: list  # (B,) residual columns
-    family: list
-    quantity: list
-    point: list
-    level: list
-
-
 def _pad(p: np.ndarray, levels: int) -> np.ndarray:
     if p.shape[-1] >= levels:
         return p[..., :levels]
@@ -252,6 +241,89 @@ def critical_t(max_null: np.ndarray, level: float) -> float:
 
 
 # ------------------------------------------------------------------ the comparison
+@dataclass
+class _Assembled:
+    """The compared quantities of all families, flattened."""
+
+    cols: list = field(default_factory=list)  # (B, k) residual blocks
+    meta: list = field(default_factory=list)  # (family, quantity, index in points[f][q])
+    points: dict = field(default_factory=dict)
+    zero_fail: list = field(default_factory=list)
+    zero_equal: int = 0
+    skipped: int = 0
+
+
+def _assemble(data, refs, fams, nb: int, skew_max: float, errors=None) -> _Assembled:
+    """Residuals, standard errors and the zero-spread / skewness decisions per quantity.
+
+    ``errors`` (fallback without batches): family → (se of E n, se of E n², se of p(n))
+    replacing the batch standard errors.
+    """
+    out = _Assembled()
+    for fam in fams:
+        _check_shapes(fam, data[fam], refs[fam])
+        total = float(data[fam].count.sum())
+        w = data[fam].count / data[fam].count.mean()
+        out.points[fam] = {"at": _labels(refs[fam])}
+        for q, y, mu, pt, lev, gam, var1 in _quantities(data[fam], refs[fam]):
+            d = w[:, None] * (y - mu[None, :])
+            dbar = d.mean(axis=0)
+            if errors is None:
+                flat = np.ptp(y, axis=0) <= 1e-12 * np.max(np.abs(y), axis=0)
+                se = np.sqrt(
+                    np.maximum(np.einsum("bk,bk->k", d, d) - nb * dbar**2, 0.0) / (nb * (nb - 1))
+                )
+                se[flat] = 0.0
+            else:
+                se_n, se_n2, se_p = errors[fam]
+                se = {"n": se_n, "n2": se_n2}.get(q)
+                se = (se_p[pt, lev] if se is None else se[pt]).copy()
+                flat = se <= 0
+            clt = np.abs(gam) / np.sqrt(total) <= skew_max
+            exact = flat & ((var1 <= 0) | clt)  # no spread where spread was due: exact check
+            equal = exact & (np.abs(dbar) <= ZERO_TOL * np.maximum(1.0, np.abs(mu)))
+            out.zero_equal += int(equal.sum())
+            for k in np.nonzero(exact & ~equal)[0]:
+                out.zero_fail.append(
+                    _where(fam, q, pt[k], lev[k], refs[fam])
+                    | {"traj": float(mu[k] + dbar[k]), "ref": float(mu[k]), "diff": float(dbar[k])}
+                )
+            use = ~flat & clt
+            out.skipped += int((~exact & ~use).sum())
+            out.points[fam][q] = {
+                "point": pt,
+                "level": lev,
+                "traj": mu + dbar,
+                "err": se,
+                "ref": mu,
+                "z": np.full(mu.size, np.nan),
+            }
+            out.cols.append(d[:, use])
+            out.meta.extend((fam, q, k) for k in np.nonzero(use)[0])
+    return out
+
+
+def _report(asm: _Assembled, refs, t: np.ndarray, tcrit: float, **fields) -> dict:
+    """The report layout shared by the calibrated test and the fallback."""
+    for i, (fam, q, k) in enumerate(asm.meta):
+        asm.points[fam][q]["z"][k] = t[i]
+    info = [_point_info(asm.points, refs, m, t[i]) for i, m in enumerate(asm.meta)]
+    beyond = sorted((x for x in info if abs(x["z"]) > tcrit), key=lambda x: -abs(x["z"]))
+    ok = fields["p_value"] > fields["alpha"] and not asm.zero_fail
+    return {
+        "ok": bool(ok),
+        **fields,
+        "t_crit": float(tcrit),
+        "tested": len(asm.meta),
+        "skipped_skewed": asm.skipped,
+        "zero_spread": {"equal": asm.zero_equal, "failing": asm.zero_fail},
+        "worst": max(info, key=lambda x: abs(x["z"])) if info else None,
+        "beyond": beyond[:20],
+        "n_beyond": len(beyond),
+        "points": asm.points,
+    }
+
+
 def compare_batches(
     data: dict[str, BatchMeans],
     refs: dict[str, FamilyReference],
@@ -277,9 +349,11 @@ def compare_batches(
     -------
     dict
         ``ok``, ``alpha``, ``method`` ("batch sign-flip"), ``batches``, ``p_value``,
-        ``statistics`` (name → value, p), ``t_crit``, ``tested``, ``zero_spread``
-        (untested equal and failing points), ``worst`` and ``beyond`` (points beyond
-        ``t_crit``), ``points`` (family → quantity → traj / err / ref / z arrays).
+        ``statistics`` (name → value, p, weight), ``t_crit`` (bound on |t| at the max
+        statistic's share of α), ``tested``, ``skipped_skewed``, ``zero_spread`` (equal count
+        and failing points), ``worst``, ``beyond`` (points past ``t_crit``, worst first),
+        ``n_beyond``, ``points`` (family → ``at`` labels and quantity → point, level, traj,
+        err, ref, z arrays).
     """
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
@@ -290,45 +364,10 @@ def compare_batches(
     nb = nb.pop()
     if nb < MIN_BATCHES:
         raise ValueError(f"need at least {MIN_BATCHES} batches, got {nb}")
-    cols, meta, points, zero_fail = [], [], {}, []
-    zero_equal = skipped = 0
-    for fam in fams:
-        _check_shapes(fam, data[fam], refs[fam])
-        total = float(data[fam].count.sum())
-        w = data[fam].count / data[fam].count.mean()
-        points[fam] = {"at": _labels(refs[fam])}
-        for q, y, mu, pt, lev, gam, var1 in _quantities(data[fam], refs[fam]):
-            d = w[:, None] * (y - mu[None, :])
-            dbar = d.mean(axis=0)
-            ss = np.einsum("bk,bk->k", d, d)
-            flat = np.ptp(y, axis=0) <= 1e-12 * np.max(np.abs(y), axis=0)
-            se = np.sqrt(np.maximum(ss - nb * dbar**2, 0.0) / (nb * (nb - 1)))
-            se[flat] = 0.0
-            clt = np.abs(gam) / np.sqrt(total) <= skew_max
-            exact = flat & ((var1 <= 0) | clt)  # no spread where spread was due: exact check
-            equal = exact & (np.abs(dbar) <= ZERO_TOL * np.maximum(1.0, np.abs(mu)))
-            zero_equal += int(equal.sum())
-            for k in np.nonzero(exact & ~equal)[0]:
-                zero_fail.append(
-                    _where(fam, q, pt[k], lev[k], refs[fam])
-                    | {"traj": float(mu[k] + dbar[k]), "ref": float(mu[k]), "diff": float(dbar[k])}
-                )
-            use = ~flat & clt
-            skipped += int((~exact & ~use).sum())
-            points[fam][q] = {
-                "point": pt,
-                "level": lev,
-                "traj": mu + dbar,
-                "err": se,
-                "ref": mu,
-                "z": np.full(mu.size, np.nan),
-            }
-            cols.append(d[:, use])
-            meta.extend((fam, q, k) for k in np.nonzero(use)[0])
-    d_all = np.concatenate(cols, axis=1) if cols else np.zeros((nb, 0))
-    names, groups, weights = _statistics(meta)
-    if d_all.shape[1]:
-        ft = flip_test(d_all, groups, weights, flips=flips)
+    asm = _assemble(data, refs, fams, nb, skew_max)
+    names, groups, weights = _statistics(asm.meta)
+    if asm.meta:
+        ft = flip_test(np.concatenate(asm.cols, axis=1), groups, weights, flips=flips)
     else:
         ft = {
             "t": np.zeros(0),
@@ -337,40 +376,22 @@ def compare_batches(
             "p_value": 1.0,
             "max_null": np.zeros(1),
         }
-    for i, (fam, q, k) in enumerate(meta):
-        points[fam][q]["z"][k] = ft["t"][i]
-    tcrit = critical_t(ft["max_null"], alpha * weights[0])
     statistics = {
         n: {"value": float(v), "p": float(p), "weight": float(w)}
         for n, v, p, w in zip(names, ft["stats"], ft["p_each"], weights, strict=True)
     }
-    beyond = [
-        _point_info(points, refs, m, ft["t"][i])
-        for i, m in enumerate(meta)
-        if abs(ft["t"][i]) > tcrit
-    ]
-    beyond.sort(key=lambda x: -abs(x["z"]))
-    worst = None
-    if meta:
-        i = int(np.argmax(np.abs(ft["t"])))
-        worst = _point_info(points, refs, meta[i], ft["t"][i])
-    ok = ft["p_value"] > alpha and not zero_fail
-    return {
-        "ok": bool(ok),
-        "alpha": float(alpha),
-        "method": "batch sign-flip",
-        "batches": int(nb),
-        "p_value": float(ft["p_value"]),
-        "statistics": statistics,
-        "t_crit": tcrit,
-        "tested": int(len(meta)),
-        "skipped_skewed": int(skipped),
-        "zero_spread": {"equal": zero_equal, "failing": zero_fail},
-        "worst": worst,
-        "beyond": beyond[:20],
-        "n_beyond": len(beyond),
-        "points": points,
-    }
+    tcrit = critical_t(ft["max_null"], alpha * weights[0])
+    return _report(
+        asm,
+        refs,
+        ft["t"],
+        tcrit,
+        alpha=float(alpha),
+        method="batch sign-flip",
+        batches=int(nb),
+        p_value=float(ft["p_value"]),
+        statistics=statistics,
+    )
 
 
 #: Share of α given to each statistic (renormalised over those present): the steady blocks
@@ -413,89 +434,53 @@ def _point_info(points, refs, m, t) -> dict:
     return info
 
 
-def bonferroni_z(value, err, ref, alpha: float) -> dict:
-    """Fallback without batches: max |z| against the Bonferroni bound Φ⁻¹(1 − α/2K)."""
-    value, err, ref = (np.asarray(a, float) for a in (value, err, ref))
-    diff = value - ref
-    flat = err <= 0
-    fail = flat & (np.abs(diff) > ZERO_TOL * np.maximum(1.0, np.abs(ref)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(flat, np.nan, diff / err)
-    k = int((~flat).sum())
-    zc = float(norm.isf(alpha / (2 * max(k, 1))))
-    zmax = float(np.nanmax(np.abs(z))) if k else 0.0
-    p = min(1.0, 2 * k * float(norm.sf(zmax))) if k else 1.0
-    return {"z": z, "z_crit": zc, "max_abs_z": zmax, "p_value": p, "zero_fail": fail}
-
-
 def fallback_test(result, refs: dict[str, FamilyReference], *, alpha: float = ALPHA) -> dict:
     """Test without batch sums (older result files): Bonferroni over per-point z.
 
     z uses the trajectories' own standard errors (E n, E n² from the per-trajectory sums;
     p(n) from the bound sqrt(p(1 − p)/N), valid for per-trajectory weights in [0, 1]).
     Conservative under any dependence between points.  Same output layout as
-    :func:`compare_batches` (``method`` "bonferroni").
+    :func:`compare_batches` (``method`` "bonferroni", ``batches`` 0).
     """
-    points, values, meta, zero_fail = {}, [], [], []
-    skipped = 0
-    for fam in (f for f in FAMILIES if f in refs):
-        m, ref = getattr(result, fam), refs[fam]
-        count = m.count
+    fams = [f for f in FAMILIES if f in refs]
+    data, errors = {}, {}
+    for fam in fams:
+        m = getattr(result, fam)
         mx, my, vx, vy, _ = m.mean_cov()
-        fake = BatchMeans(np.ones(1), mx[None], my[None], (m.hist / count[:, None])[None])
-        points[fam] = {"at": _labels(refs[fam])}
-        for q, y, mu, pt, lev, gam, _ in _quantities(fake, ref):
-            val = y[0]
-            if q == "n":
-                err = np.sqrt(vx)
-            elif q == "n2":
-                err = np.sqrt(vy)
-            else:
-                err = np.sqrt(np.clip(val * (1 - val), 0, None) / count[pt])
-            clt = np.abs(gam) / np.sqrt(count[pt]) <= SKEW_MAX
-            use = clt  # a deterministic reference point has γ = 0
-            skipped += int((~use).sum())
-            val, err, mu, pt, lev = (a[use] for a in (val, err, mu, pt, lev))
-            bz = bonferroni_z(val, err, mu, 1.0)
-            points[fam][q] = {
-                "point": pt,
-                "level": lev,
-                "traj": val,
-                "err": err,
-                "ref": mu,
-                "z": bz["z"],
-            }
-            for k in np.nonzero(bz["zero_fail"])[0]:
-                zero_fail.append(
-                    _where(fam, q, pt[k], lev[k], ref)
-                    | {"traj": float(val[k]), "ref": float(mu[k]), "diff": float(val[k] - mu[k])}
-                )
-            ok = np.isfinite(bz["z"])
-            values.extend(bz["z"][ok])
-            meta.extend((fam, q, k) for k in np.nonzero(ok)[0])
-    z = np.asarray(values)
-    nz = z.size
-    zc = float(norm.isf(alpha / (2 * max(nz, 1))))
-    zmax = float(np.max(np.abs(z))) if nz else 0.0
-    p_value = min(1.0, 2 * nz * float(norm.sf(zmax))) if nz else 1.0
-    info = [_point_info(points, refs, mt, z[i]) for i, mt in enumerate(meta)]
-    beyond = sorted((x for x in info if abs(x["z"]) > zc), key=lambda x: -abs(x["z"]))
-    return {
-        "ok": bool(p_value > alpha and not zero_fail),
-        "alpha": float(alpha),
-        "method": "bonferroni",
-        "batches": 0,
-        "p_value": p_value,
-        "statistics": {"max|z|": {"value": zmax, "p": p_value}},
-        "t_crit": zc,
-        "tested": int(nz),
-        "skipped_skewed": int(skipped),
-        "zero_spread": {"equal": 0, "failing": zero_fail},
-        "worst": max(info, key=lambda x: abs(x["z"])) if info else None,
-        "beyond": beyond[:20],
-        "n_beyond": len(beyond),
-        "points": points,
-    }
+        p = m.hist / m.count[:, None]
+        data[fam] = BatchMeans(m.count[:1].copy(), mx[None], my[None], p[None])
+        bound = np.sqrt(np.clip(p * (1 - p), 0, None) / m.count[:, None])
+        errors[fam] = (
+            np.sqrt(vx),
+            np.sqrt(vy),
+            _pad(
+                bound,
+                1
+                + max(
+                    (np.asarray(refs[fam].p).shape[1] if refs[fam].p is not None else 0), p.shape[1]
+                ),
+            ),
+        )
+    asm = _assemble(data, refs, fams, 1, SKEW_MAX, errors)
+    z = []
+    for fam, q, k in asm.meta:
+        rec = asm.points[fam][q]
+        z.append((rec["traj"][k] - rec["ref"][k]) / rec["err"][k])
+    z = np.asarray(z, dtype=float)
+    zc = float(norm.isf(alpha / (2 * max(z.size, 1))))
+    zmax = float(np.max(np.abs(z))) if z.size else 0.0
+    p_value = min(1.0, 2 * z.size * float(norm.sf(zmax))) if z.size else 1.0
+    return _report(
+        asm,
+        refs,
+        z,
+        zc,
+        alpha=float(alpha),
+        method="bonferroni",
+        batches=0,
+        p_value=p_value,
+        statistics={"max|z|": {"value": zmax, "p": p_value}},
+    )
 
 
 def _labels(ref: FamilyReference):
