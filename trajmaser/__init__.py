@@ -16,6 +16,7 @@ from trajmaser.fuel import FuelResult, fuel_pe, fuel_tq
 from trajmaser.params import ConfigError, Model, RunParams
 from trajmaser.results import Result
 from trajmaser.trajectories.driver import simulate, simulate_block
+from trajmaser.validate import validate
 
 try:
     __version__ = version("trajmaser")
@@ -37,4 +38,5 @@ __all__ = [
     "simulate",
     "simulate_block",
     "steady",
+    "validate",
 ]
