@@ -123,8 +123,8 @@ def test_pruned_path_equals_tensor_product(pars):
     """The block pruning used at large N, forced on at N = 8, against the brute force."""
     from scipy.special import expit
 
-    from trajmaser.fuel.central_spin import _log_ratio
+    from trajmaser.fuel.spin_blocks import log_ratio
 
     omega, J, lam, Tb = pars
     expected = brute_pe(star_hamiltonian(8, omega, J, lam), Tb)
-    assert abs(expit(_log_ratio("star", 8, omega / Tb, J / Tb, lam, prune=True)) - expected) < 1e-10
+    assert abs(expit(log_ratio("star", 8, omega / Tb, J / Tb, lam, prune=True)) - expected) < 1e-10

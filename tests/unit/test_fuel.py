@@ -8,8 +8,7 @@ import pytest
 from scipy.special import comb
 
 from trajmaser.cli import main
-from trajmaser.fuel import FuelResult, fuel, fuel_pe, fuel_tq
-from trajmaser.fuel import central_spin as fuel_mod
+from trajmaser.fuel import FuelResult, fuel, fuel_pe, fuel_tq, spin_blocks
 from trajmaser.params import FuelParams
 
 PAPER = {"omega": 6.0, "J": 0.8, "lam": 1.0}
@@ -48,9 +47,9 @@ def test_unknown_model_names_allowed_values():
     [
         (FuelParams(model="thermal"), "needs Tq"),
         (FuelParams(model="thermal", Tq=0.0), "needs Tq"),
-        (FuelParams(model="state"), r"pe in \[0, 1\]"),
-        (FuelParams(model="state", pe=1.2), r"pe in \[0, 1\]"),
-        (FuelParams(model="state", pe=0.1, coherence=(0.4, 0.0)), "non-positive"),
+        (FuelParams(model="state"), r"needs pe in \[0, 1\]"),
+        (FuelParams(model="state", pe=1.2), r"pe must be in \[0, 1\]"),
+        (FuelParams(model="state", pe=0.1, coherence=(0.4, 0.0)), "not positive"),
         (FuelParams(model="thermal", Tq=2.0, Tb=0.0), "Tb must be > 0"),
         (FuelParams(model="star", N=-3), "integer >= 0"),
     ],
@@ -64,7 +63,7 @@ def test_fuel_params_validation(params, fragment):
 def test_sector_multiplicities_count_all_states():
     """Σ_{S'} d(N, S') (2S'+1) = 2^N and d equals the textbook C(N,k) − C(N,k−1)."""
     for n in (0, 1, 2, 7, 40):
-        R, log_d = fuel_mod._sector_tables("star", n)
+        R, log_d = spin_blocks.sector_tables("star", n)
         d = np.exp(log_d)
         assert np.sum(d * 2 * R) == pytest.approx(2.0**n, rel=1e-12)
         k = np.arange(R.size)
@@ -113,8 +112,8 @@ def test_vectorisation_broadcasts_and_matches_scalars():
 )
 def test_pruned_sum_equals_full_sum(model, omega, J, lam):
     """The bounded block pruning used at large N changes nothing at double precision."""
-    full = fuel_mod._log_ratio(model, 1500, omega, J, lam, prune=False)
-    pruned = fuel_mod._log_ratio(model, 1500, omega, J, lam, prune=True)
+    full = spin_blocks.log_ratio(model, 1500, omega, J, lam, prune=False)
+    pruned = spin_blocks.log_ratio(model, 1500, omega, J, lam, prune=True)
     assert pruned == pytest.approx(full, rel=1e-12, abs=1e-12)
 
 

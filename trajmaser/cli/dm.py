@@ -21,8 +21,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from trajmaser import dm
     from trajmaser.config import load_config
-    from trajmaser.dm import diagonal as dm
 
     solve = dm.steady
     if args.solver == "qutip":

@@ -40,6 +40,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
 
+    from trajmaser.config import parse_range
     from trajmaser.fuel import fuel
     from trajmaser.params import FuelParams
 
@@ -49,10 +50,7 @@ def run(args) -> int:
         try:
             for item in text.split(","):
                 if ".." in item:
-                    first, last = (int(v) for v in item.split(".."))
-                    if last < first:
-                        raise ValueError
-                    values.extend(range(first, last + 1))
+                    values.extend(parse_range(item))
                 else:
                     values.append(int(item))
         except ValueError:

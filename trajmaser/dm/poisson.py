@@ -2,8 +2,9 @@
 
 Atoms arrive after gaps τ + Exp(μ), μ = 1/(1/r − τ), the first at t = 0.  Split the cavity
 distribution into the part with an atom inside, carried as the unnormalised atom–cavity
-vector Z (the reduced space of :func:`trajmaser.dm.interaction_generator`), and the part in
-a gap, y.  An atom enters at rate μ from the gap and leaves exactly τ later, so for t > τ
+vector Z (the reduced space of :func:`trajmaser.dm.populations.interaction_generator`), and
+the part in a gap, y.  An atom enters at rate μ from the gap and leaves exactly τ later, so
+for t > τ
 
     Z' = L Z + μ E y(t) − μ e^{Lτ} E y(t − τ)
     y' = (G − μ) y + μ A y(t − τ),          A = Tr e^{Lτ} E,
@@ -21,11 +22,17 @@ checks).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import expm
 
+from trajmaser import pump
+from trajmaser.dm.initial import initial_distribution
+from trajmaser.dm.photons import population_rows
+from trajmaser.dm.populations import embed_trace, gap_generator, interaction_generator
 from trajmaser.params import Model
+from trajmaser.rules import check_model
 
 _OFFSETS = (np.array([0, 1, 2, 3]), np.array([-1, 0, 1, 2]), np.array([-2, -1, 0, 1]))
 _VINV = tuple(np.linalg.inv(np.vander(o.astype(float), 4, increasing=True)) for o in _OFFSETS)
@@ -66,6 +73,58 @@ def _forcing(wts, vals: np.ndarray, m: int) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class _Operators:
+    """Grid and propagators of the delay equation (module docstring)."""
+
+    m: int
+    h: float
+    mu: float
+    gen_l: np.ndarray
+    prop_l: np.ndarray
+    gen_y: np.ndarray
+    amap: np.ndarray
+    emb: np.ndarray
+    tr: np.ndarray
+    step_y: np.ndarray
+    wts_y: list
+    step_z: np.ndarray
+    wts_z: list
+
+
+def _operators(model: Model, nmax: int, mu: float, m: int) -> _Operators:
+    h = model.tau / m
+    emb, tr = embed_trace(model, nmax)
+    gen_l = interaction_generator(model, nmax).toarray()
+    prop_l = expm(gen_l * model.tau)
+    amap = tr @ prop_l @ emb
+    gen_y = gap_generator(model, nmax) - mu * np.eye(nmax + 1)
+    step_y, wts_y = _phi_weights(gen_y, mu * amap, h, h)  # y' = (G−μ)y + μA y(t−τ)
+    step_z, wts_z = _phi_weights(gen_l, mu * emb, h, h)  # Z' = LZ + μE y(t) (+ exits)
+    return _Operators(m, h, mu, gen_l, prop_l, gen_y, amap, emb, tr, step_y, wts_y, step_z, wts_z)
+
+
+def _cavity_at(ops: _Operators, loc: float, seg, yprev, fz) -> np.ndarray:
+    """p(n) at offset ``loc`` into a delay interval with gap parts ``seg`` (this interval)
+    and ``yprev`` (the one before); ``fz`` the atom-part forcings of both intervals."""
+    m, h = ops.m, ops.h
+    i = min(int(loc / h), m - 1)
+    delta = loc - i * h
+    z = np.zeros(ops.gen_l.shape[0])  # atoms inside at jτ + ih entered in the last τ
+    for f in (*fz[0][i:], *fz[1][:i]):
+        z = ops.step_z @ z + f
+    y = seg[i]
+    if delta > 1e-14 * h:
+        pat, st = _pattern(i, m)
+        e_y, wy = _phi_weights(ops.gen_y, ops.mu * ops.amap, delta, h)
+        e_z, wz = _phi_weights(ops.gen_l, ops.mu * ops.emb, delta, h)
+        y = e_y @ y + sum(wy[pat][q] @ yprev[st + q] for q in range(4))
+        z_in = sum(wz[pat][q] @ seg[st + q] for q in range(4))
+        z_out = ops.prop_l @ sum(wz[pat][q] @ yprev[st + q] for q in range(4))
+        z = e_z @ z + z_in - z_out
+    return ops.tr @ z + y
+
+
 def poisson_time_series(
     model: Model, times: np.ndarray, nmax: int, mu_h: float = 0.05, steps: int | None = None
 ) -> dict:
@@ -92,68 +151,39 @@ def poisson_time_series(
     dict
         ``n_mean``, ``n_var``, ``p`` (rows), ``nmax``, ``tail``, ``steps``.
     """
-    from trajmaser.dm.diagonal import (
-        _embed_trace,
-        _moments_rows,
-        _tail,
-        check_model,
-        gap_generator,
-        initial_distribution,
-        interaction_generator,
-    )
-
     check_model(model)
-    tau, mu = model.tau, 1.0 / (1.0 / model.rate - model.tau)
+    stats = pump.get(model.statistics)
+    mu = stats.dead_time_rate(model.rate, model.tau, stats.values(model.pump_values))
+    if mu is None or not model.is_diagonal:
+        raise ValueError(
+            "poisson_time_series needs a diagonal model whose intervals are tau + Exp(mu) "
+            f"(statistics 'poisson'), got {model.statistics!r}"
+        )
+    tau = model.tau
     m = steps if steps is not None else max(8, math.ceil(mu * tau / mu_h))
     if m < 4:
         raise ValueError(f"steps per delay interval must be >= 4, got {m}")
-    h = tau / m
-    n1 = nmax + 1
-    emb, tr = _embed_trace(model, nmax)
-    gen_l = interaction_generator(model, nmax).toarray()
-    prop_l = expm(gen_l * tau)
-    amap = tr @ prop_l @ emb
-    gen_y = gap_generator(model, nmax) - mu * np.eye(n1)
-    step_y, wts_y = _phi_weights(gen_y, mu * amap, h, h)  # y' = (G−μ)y + μA y(t−τ)
-    step_z, wts_z = _phi_weights(gen_l, mu * emb, h, h)  # Z' = LZ + μE y(t) (+ exits)
+    ops = _operators(model, nmax, mu, m)
     p0 = initial_distribution(model, nmax)
-
     t = np.asarray(times, dtype=float)
     rows: list = [None] * t.size
     seg_of = np.floor(t / tau + 1e-12).astype(np.int64)
     for i in np.nonzero(seg_of == 0)[0]:
-        rows[i] = tr @ expm(gen_l * t[i]) @ emb @ p0
-    yprev = np.zeros((m + 1, n1))  # y on the previous delay interval (0 before τ)
-    ystart = amap @ p0  # y(τ+): the first atom has left
+        rows[i] = ops.tr @ expm(ops.gen_l * t[i]) @ ops.emb @ p0
+    yprev = np.zeros((m + 1, nmax + 1))  # y on the previous delay interval (0 before τ)
+    ystart = ops.amap @ p0  # y(τ+): the first atom has left
     for j in range(1, int(seg_of.max()) + 1 if t.size else 1):
-        force = _forcing(wts_y, yprev, m)
-        seg = np.empty((m + 1, n1))
+        force = _forcing(ops.wts_y, yprev, m)
+        seg = np.empty((m + 1, nmax + 1))
         seg[0] = ystart
         for i in range(m):
-            seg[i + 1] = step_y @ seg[i] + force[i]
+            seg[i + 1] = ops.step_y @ seg[i] + force[i]
         here = np.nonzero(seg_of == j)[0]
         if here.size:
-            fz_prev, fz_seg = _forcing(wts_z, yprev, m), _forcing(wts_z, seg, m)
+            fz = (_forcing(ops.wts_z, yprev, m), _forcing(ops.wts_z, seg, m))
         for k in here:
-            loc = t[k] - j * tau
-            i = min(int(loc / h), m - 1)
-            delta = loc - i * h
-            z = np.zeros(gen_l.shape[0])  # atoms inside at jτ + ih entered in the last τ
-            for f in (*fz_prev[i:], *fz_seg[:i]):
-                z = step_z @ z + f
-            y = seg[i]
-            if delta > 1e-14 * h:
-                pat, st = _pattern(i, m)
-                e_y, wy = _phi_weights(gen_y, mu * amap, delta, h)
-                e_z, wz = _phi_weights(gen_l, mu * emb, delta, h)
-                y = e_y @ y + sum(wy[pat][q] @ yprev[st + q] for q in range(4))
-                z_in = sum(wz[pat][q] @ seg[st + q] for q in range(4))
-                z_out = prop_l @ sum(wz[pat][q] @ yprev[st + q] for q in range(4))
-                z = e_z @ z + z_in - z_out
-            rows[k] = tr @ z + y
+            rows[k] = _cavity_at(ops, t[k] - j * tau, seg, yprev, fz)
         yprev, ystart = seg, seg[m]
-    out = _moments_rows(rows) if t.size else {}
-    out["nmax"] = nmax
-    out["tail"] = max((_tail(v) for v in rows), default=0.0)
+    out = population_rows(rows, nmax)
     out["steps"] = m
     return out

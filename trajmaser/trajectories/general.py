@@ -273,7 +273,7 @@ def _kernel(ntraj, rng, coeffs, wfull, atom, jr, pumpp, initp, plan, raw, status
     """All trajectories of one block; sums into the ``raw`` arrays (see run_general_block)."""
     a, b, d, gap_a, gap_b = coeffs
     p0, amps = atom
-    code, slot_len, rate, p, tau, eta = pumpp
+    code, pump_pars, tau, eta = pumpp
     init_kind, init_amp, nbar0 = initp
     times, strata, arrival_index, first, atoms, burn_in, t_end = plan
     time, time_hist, arrival, arrival_hist, st, st_hist, sa, sa_hist, clicks, passages = raw
@@ -325,7 +325,7 @@ def _kernel(ntraj, rng, coeffs, wfull, atom, jr, pumpp, initp, plan, raw, status
         n_ex = 0.0
         n_det = 0.0
         u = rng.random()
-        slot, t_next = pump.first_arrival(code, slot_len, p, rng)
+        slot, t_next = pump.first_arrival(code, pump_pars, rng)
         t = 0.0
         ir = 0
         ia = 0
@@ -445,7 +445,7 @@ def _kernel(ntraj, rng, coeffs, wfull, atom, jr, pumpp, initp, plan, raw, status
                 if excited:
                     n_ex += 1.0
             k += 1
-            slot, t_next = pump.next_arrival(code, slot, t_arr, slot_len, tau, rate, p, rng)
+            slot, t_next = pump.next_arrival(code, slot, t_arr, pump_pars, rng)
         passages[0] += k
         if n_steady > 0:
             _add_pair(sa, sa_x / n_steady, sa_y / n_steady)
@@ -523,10 +523,7 @@ def run_general_block(
     raw = RawAccumulators.zeros(plan.samples, nlev)
     status = np.zeros(5)  # code, max top probability, trajectory, Σ top prob, arrivals
     kappa_down = model.kappa * (1.0 + model.nbar_bath)
-    code = pump.statistics_code(model.statistics)
-    slot = pump.slot_length(model.statistics, model.rate, model.p)
-    pump_args = (code, slot, float(model.rate), float(model.p), float(model.tau))
-    pump_args += (float(run.detector_efficiency),)
+    pump_args = (*pump.kernel_args(model), float(model.tau), float(run.detector_efficiency))
     plan_args = (plan.times, plan.strata, plan.arrival_index, int(plan.first_steady_stratum))
     plan_args += (int(plan.atoms), int(plan.burn_in), float(plan.t_end))
     names = ("time", "time_hist", "arrival", "arrival_hist", "steady_time", "steady_time_hist")

@@ -1,0 +1,88 @@
+"""The ``[sweep]`` table and the one parser of ranges "a..b" (integers) and "a..b:step"."""
+
+from __future__ import annotations
+
+import math
+
+from trajmaser.params import ConfigError
+
+__all__ = ["EXCLUSIVE", "parse_range", "sweep_table"]
+
+# keys that replace each other: sweeping one removes the other from the swept table
+EXCLUSIVE = {
+    "cavity.g": "theta",
+    "cavity.theta": "g",
+    "pump.Nex": "rate",
+    "pump.rate": "Nex",
+}
+
+
+def parse_range(spec: str) -> list:
+    """Values of an inclusive range: ``"a..b"`` with integers a ≤ b gives a, a+1, …, b;
+    ``"a..b:step"`` (or non-integer ends) gives a, a + step, … ≤ b (floats).
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is not such a range, the step is not positive or the range is empty.
+    """
+    allowed = "ranges are 'a..b' (integers) or 'a..b:step'"
+    lo, sep, hi = spec.partition("..")
+    if not sep:
+        raise ValueError(f"{spec!r}: {allowed}")
+    hi, _, step = hi.partition(":")
+    try:
+        if not step and lo.strip().lstrip("-").isdigit() and hi.strip().lstrip("-").isdigit():
+            values = list(range(int(lo), int(hi) + 1))
+        else:
+            a, b, s = float(lo), float(hi), float(step or 1.0)
+            if not s > 0:
+                raise ValueError(f"{spec!r}: step must be > 0")
+            n = int(math.floor((b - a) / s + 1e-9)) + 1
+            values = [a + i * s for i in range(max(n, 0))]
+    except ValueError as exc:
+        raise ValueError(str(exc) if "step" in str(exc) else f"{spec!r}: {allowed}") from None
+    if not values:
+        raise ValueError(f"{spec!r}: the range is empty (the end is below the start)")
+    return values
+
+
+def sweep_table(t: dict, keys: dict[str, tuple]) -> tuple:
+    """``[sweep]`` entries as ``(("section.key", values), ...)`` in file order.
+
+    Each entry is ``"section.key"`` or a bare key that only one table has, with a list of
+    values or a range string (:func:`parse_range`).
+    """
+    out = []
+    for name, spec in t.items():
+        full = _sweep_key(name, keys)
+        values = _sweep_values(name, spec)
+        if not values:
+            raise ConfigError(f"[sweep] {name} has no values")
+        out.append((full, tuple(values)))
+    return tuple(out)
+
+
+def _sweep_key(name: str, keys: dict[str, tuple]) -> str:
+    if "." in name:
+        sec, _, key = name.partition(".")
+        if sec not in keys or key not in keys[sec]:
+            raise ConfigError(f"[sweep] {name!r} is not a config key (use section.key)")
+        return name
+    owners = [s for s, ks in keys.items() if name in ks]
+    if len(owners) != 1:
+        raise ConfigError(f"[sweep] {name!r} must be written as section.key (e.g. fuel.N)")
+    return f"{owners[0]}.{name}"
+
+
+def _sweep_values(name: str, spec) -> list:
+    if isinstance(spec, list):
+        return spec
+    if isinstance(spec, str) and ".." in spec:
+        try:
+            return parse_range(spec)
+        except ValueError as exc:
+            raise ConfigError(f"[sweep] {name} = {exc}") from None
+    raise ConfigError(
+        f"[sweep] {name} = {spec!r}: give a list of values, 'a..b' (integers) or 'a..b:step'"
+    )
