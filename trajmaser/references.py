@@ -228,3 +228,47 @@ def load_reference(path: str | Path, times) -> FamilyReference:
             )
         n2 = data[:, 2] + n * n
     return FamilyReference(n=n, n2=n2, p=None, label=times)
+
+
+# ---------------------------------------------------------------- initial states
+def initial_field(state, what: str = "initial state"):
+    """An :class:`~trajmaser.params.InitialField` from a qutip state or an array.
+
+    A ket (qutip or 1-D complex amplitudes via ``Qobj``) becomes ``ket``; p(n) (1-D real
+    array) or a diagonal density matrix becomes ``state`` (a mixture of Fock states); a pure
+    density matrix with coherences becomes the ``ket`` of its eigenvector.  A mixed density
+    matrix with coherences is refused: trajectories start from a ket or from Fock states.
+    """
+    from trajmaser.params import InitialField
+
+    if hasattr(state, "full") and getattr(state, "isket", False):
+        if len(state.dims[0]) > 1:
+            state_to_distribution(state, what)  # raises the composite-state message
+        amp = state.full().ravel()
+        check_distributions(np.abs(amp) ** 2, what, lambda i: "the ket's |amplitudes|²")
+        return InitialField("ket", state=tuple(complex(a) for a in _trim(amp)))
+    p = state_to_distribution(state, what)  # validates Qobj / arrays
+    arr = state.full() if hasattr(state, "full") else np.asarray(state)
+    if arr.ndim == 1 or np.abs(arr - np.diag(np.diag(arr))).max() <= 1e-12:
+        return InitialField("state", state=tuple(float(x) for x in _trim(p)))
+    w, v = np.linalg.eigh(arr)
+    if w[-1] < 1.0 - 1e-9:
+        raise ValueError(
+            f"{what}: a mixed density matrix with coherences (largest eigenvalue {w[-1]:.6g}); "
+            "trajectories start from a pure state (ket) or a diagonal p(n)"
+        )
+    amp = v[:, -1] * np.exp(-1j * np.angle(v[np.argmax(np.abs(v[:, -1])), -1]))
+    return InitialField("ket", state=tuple(complex(a) for a in _trim(amp)))
+
+
+def _trim(x: np.ndarray) -> np.ndarray:
+    nz = np.nonzero(np.abs(x) > 0)[0]
+    return x[: nz[-1] + 1] if nz.size else x[:1]
+
+
+def load_initial(path: str | Path):
+    """The initial cavity state of a ``.npy`` file: p(n) (1-D) or a density matrix (2-D)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"initial state file {path} does not exist")
+    return initial_field(np.load(path, allow_pickle=False), f"initial state {path}")

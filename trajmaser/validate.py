@@ -171,9 +171,9 @@ def _resolve(config_or_model, run: RunParams | None, overrides: dict) -> tuple[M
 
 def _initial_from(model: Model, state) -> Model:
     """The model with the cavity starting in ``state`` (Qobj, p(n) or density matrix)."""
-    from trajmaser.params import InitialField
+    from trajmaser.references import initial_field
 
-    return replace(model, initial=InitialField.from_state(state))
+    return replace(model, initial=initial_field(state))
 
 
 def validate(

@@ -28,7 +28,7 @@ from numba import njit
 from trajmaser.blocks import block_coeffs, jump_time, norm2, propagate
 from trajmaser.pump import first_arrival, next_arrival
 
-INIT_THERMAL, INIT_FOCK = 0, 1
+INIT_THERMAL, INIT_FOCK, INIT_TABLE = 0, 1, 2
 
 
 @njit(cache=True)
@@ -200,6 +200,7 @@ def run_fock(
     tau,
     init_kind,
     init_value,
+    init_cdf,
     pump_args,
     eta,
     plan_args,
@@ -223,6 +224,7 @@ def run_fock(
     ----------------------------------------------------------------------------
     consts : (g, gamma, kappa, nbar_bath, detuning)
     init_kind, init_value : INIT_THERMAL with q = n̄/(1+n̄), or INIT_FOCK with n
+    init_cdf : cumulative p(n) of INIT_TABLE (n drawn by inversion; unused otherwise)
     pump_args : (code, pars) from :func:`trajmaser.pump.kernel_args`
     plan_args : (times, arrival_index, strata, atoms, burn_in, first_steady_stratum)
     tables : (pnj_e, qe_e, pnj_g, qe_g) from :func:`fock_tables`
@@ -258,6 +260,8 @@ def run_fock(
         # ---- initial cavity
         if init_kind == INIT_THERMAL:
             n = rng.geometric(1.0 - init_value) - 1 if init_value > 0.0 else 0
+        elif init_kind == INIT_TABLE:
+            n = min(np.searchsorted(init_cdf, rng.random(), side="right"), init_cdf.size - 1)
         else:
             n = int(init_value)
         steady[0] = 0.0
