@@ -19,11 +19,15 @@ from trajmaser.trajectories.driver import simulate, simulate_block
 
 
 def __getattr__(name: str):
-    # compare pulls in scipy.stats (seconds of import time): load it only when asked for
+    # compare and validate pull in scipy.stats (seconds of import time): load them when asked
     if name == "compare_result":
         from trajmaser.compare import compare_result
 
         return compare_result
+    if name == "validate":
+        from trajmaser.validate import validate
+
+        return validate
     raise AttributeError(f"module 'trajmaser' has no attribute {name!r}")
 
 
@@ -51,4 +55,5 @@ __all__ = [
     "simulate_block",
     "steady",
     "time_series",
+    "validate",
 ]

@@ -21,6 +21,7 @@ from trajmaser.rules import check_model, check_run
 from trajmaser.trajectories import cancel
 from trajmaser.trajectories.fock import (
     INIT_FOCK,
+    INIT_TABLE,
     INIT_THERMAL,
     FockParams,
     FockTables,
@@ -195,7 +196,11 @@ def _fock_block(
 ) -> tuple[RawAccumulators, int]:
     """Fock-path kernel call for one block; returns raw sums and the largest n met."""
     init = model.initial
-    if init.kind == "thermal":
+    init_cdf = np.zeros(1)
+    if init.kind in ("state", "ket"):  # p(n) (a diagonal ket is a Fock state)
+        w = np.abs(np.asarray(init.state)) ** (2 if init.kind == "ket" else 1)
+        init_kind, init_value, init_cdf = INIT_TABLE, 0.0, np.cumsum(w) / w.sum()
+    elif init.kind == "thermal":
         nbar0 = model.nbar_initial
         init_kind, init_value = INIT_THERMAL, nbar0 / (1.0 + nbar0)
     elif init.kind in ("vacuum", "coherent"):  # coherent with α = 0 is the vacuum
@@ -217,6 +222,7 @@ def _fock_block(
         eta=float(run.detector_efficiency),
         init_kind=init_kind,
         init_value=float(init_value),
+        init_cdf=init_cdf,
         consts=consts,
         pump=pump_args,
     )

@@ -58,11 +58,19 @@ from trajmaser.trajectories.records import (
     TR_SIZE,
 )
 
-__all__ = ["INIT_FOCK", "INIT_THERMAL", "FockParams", "FockTables", "fock_tables", "run_fock"]
+__all__ = [
+    "INIT_FOCK",
+    "INIT_TABLE",
+    "INIT_THERMAL",
+    "FockParams",
+    "FockTables",
+    "fock_tables",
+    "run_fock",
+]
 
 _add_pair = add_pair  # former name, still imported by the general kernel
 
-INIT_THERMAL, INIT_FOCK = 0, 1
+INIT_THERMAL, INIT_FOCK, INIT_TABLE = 0, 1, 2
 
 
 class FockParams(NamedTuple):
@@ -70,7 +78,8 @@ class FockParams(NamedTuple):
 
     ``consts`` = (g, γ, κ, n_b, Δ) in the order of :func:`trajmaser.blocks.block_coeffs`;
     ``pump`` = (code, pars) from :func:`trajmaser.pump.kernel_args`; ``init_kind`` is
-    INIT_THERMAL (``init_value`` = q = n̄/(1 + n̄)) or INIT_FOCK (``init_value`` = n).
+    INIT_THERMAL (``init_value`` = q = n̄/(1 + n̄)), INIT_FOCK (``init_value`` = n) or
+    INIT_TABLE (n drawn by inverting the cumulative p(n) ``init_cdf``; unused otherwise).
     """
 
     pe: float
@@ -78,6 +87,7 @@ class FockParams(NamedTuple):
     eta: float
     init_kind: int
     init_value: float
+    init_cdf: np.ndarray
     consts: tuple
     pump: tuple
 
@@ -182,10 +192,13 @@ def _schedule(rng, plan, sched):
 
 @kernel_step
 def _initial_photons(rng, par):
-    """Photon number of the initial cavity (thermal draw or a Fock state)."""
+    """Photon number of the initial cavity (thermal draw, a table p(n) or a Fock state)."""
     if par.init_kind == INIT_THERMAL:
         q = par.init_value
         return rng.geometric(1.0 - q) - 1 if q > 0.0 else 0
+    if par.init_kind == INIT_TABLE:
+        cdf = par.init_cdf
+        return min(np.searchsorted(cdf, rng.random(), side="right"), cdf.size - 1)
     return int(par.init_value)
 
 

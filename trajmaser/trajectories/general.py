@@ -100,6 +100,8 @@ def choose_nmax(model: Model, run: RunParams) -> int:
         n = max(n, math.log(_TAIL) / math.log(n_ref / (1.0 + n_ref)))
     if model.initial.kind == "fock":
         n = max(n, model.initial.value + 12.0 * math.sqrt(model.initial.value + 1.0))
+    if model.initial.kind in ("state", "ket"):
+        n = max(n, len(model.initial.state) + 12.0)
     return int(math.ceil(n))
 
 
@@ -121,6 +123,16 @@ def _initial_vector(model: Model, nmax: int) -> tuple[int, np.ndarray, float]:
         amp[0] = math.exp(-0.5 * alpha * alpha)
         for n in range(1, nmax + 1):
             amp[n] = amp[n - 1] * alpha / math.sqrt(n)
+    elif init.kind == "ket":
+        given = np.asarray(init.state, dtype=complex)
+        if np.sum(np.abs(given[nmax + 1 :]) ** 2) > 1e-12:
+            raise ConfigError("the initial ket has weight above the cut-off; raise [run] nmax")
+        amp[: min(given.size, nmax + 1)] = given[: nmax + 1]
+    elif init.kind == "state":
+        raise ConfigError(
+            "an initial p(n) mixture runs on the Fock path only (diagonal atoms); with "
+            "coherent atoms give a pure initial state (a ket)"
+        )
     else:
         raise ConfigError(f"unknown initial field {init.kind!r}")
     return _INIT_VECTOR, amp, 0.0
