@@ -272,7 +272,7 @@ def write_report(path: Path, args, outcomes, faults, signals, elapsed: float) ->
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--examples", type=int, default=10, help="cases drawn per generator (10)")
+    p.add_argument("--examples", type=int, default=6, help="cases drawn per generator (6)")
     p.add_argument("--seed", type=int, default=2026, help="hypothesis seed (2026)")
     p.add_argument("--jobs", type=int, default=2, help="cases run at a time (2)")
     p.add_argument("--timeout", type=float, default=20.0, help="hang timeout per case, s (20)")

@@ -252,7 +252,11 @@ def _first_error(stderr: str) -> str:
 def classify(case: Case, ran: Ran, workdir: Path) -> tuple[str, str]:
     """(verdict, detail) of a finished case; see `VERDICTS`."""
     if ran.timed_out:
-        how = "ignores SIGTERM" if ran.ignores_sigterm else "stops on SIGTERM"
+        how = (
+            f"SIGTERM: no exit within {TERM_GRACE:g} s"
+            if ran.ignores_sigterm
+            else "exits on SIGTERM"
+        )
         return (
             "hang",
             f"still running after {case.timeout:g} s ({how}) in {where(ran.stack, False)}",

@@ -171,7 +171,7 @@ SCENARIOS = {
 
 
 # ---------------------------------------------------------------- signals inside a block
-LONG_BLOCKS = 4
+LONG_BLOCKS = 3
 
 
 def long_block_config() -> bytes:
