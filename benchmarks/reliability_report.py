@@ -103,7 +103,7 @@ def all_cases(n: int, root_seed: int, artifacts: dict) -> list:
     )
     for strategy in strategies.values():
         cases += draw(strategy, n, root_seed)
-    cases += draw(valid_physics(), max(2, n // 2), root_seed)
+    cases += draw(valid_physics(), n, root_seed)
     return cases
 
 

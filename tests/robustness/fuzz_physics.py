@@ -17,7 +17,8 @@ from fuzz_exec import TIMEOUT, check_run_json, run_cli, traceback_cause
 from hypothesis import strategies as st
 
 OMEGA_C = 314159265358.9793
-ATOMS, NTRAJ, SAMPLES, BURN_IN = 30, 200, 6, 15
+P_MIN = 1e-3  # chi2 p-value below which a time series disagrees
+ATOMS, NTRAJ, SAMPLES, BURN_IN = 30, 2000, 6, 15
 
 
 def log_uniform(lo: float, hi: float):
@@ -50,27 +51,38 @@ def fuels(draw) -> dict:
 def check_answer(
     workdir: Path, stdout: str, *, k: float = 5.0, atoms: int = ATOMS, ntraj: int = NTRAJ
 ) -> str | None:
-    """Atom count and sane numbers in the run summary, then `compare` against the dm."""
-    problem = check_run_json(workdir, stdout, atoms=atoms, ntraj=ntraj)
-    if problem:
-        return problem
+    """`compare` against the dm must not fail; then the atom count and the agreement.
+
+    Only the time series count (⟨n⟩ and Var n at every sample time and arrival, from the
+    initial state on): the steady-state comparison assumes the burn-in reached the steady
+    state, which a short run from an arbitrary field need not.
+    """
     ran = run_cli(["compare", "out.npz", "--json", f"--k={k}"], workdir, timeout=TIMEOUT)
     if ran.timed_out:
         return f"hang: compare still running after {TIMEOUT:g} s"
     if "Traceback (most recent call last)" in ran.stderr:
         return f"traceback: compare: {traceback_cause(ran.stderr)}"
-    if ran.returncode == 1:
-        report = json.loads(ran.stdout)
-        worst = max(
-            (q["max_abs_z"], f"{block} {name}")
-            for part in ("series", "steady")
-            for block, qs in report[part].items()
-            for name, q in qs.items()
-        )
-        return f"trajectories disagree with the density matrix: |z| = {worst[0]:.1f} ({worst[1]})"
-    if ran.returncode != 0:
-        return f"crash: compare exit {ran.returncode}: {ran.stderr.strip()[-200:]}"
-    return None
+    problem = check_run_json(workdir, stdout, atoms=atoms, ntraj=ntraj)
+    if problem:
+        return problem
+    if ran.returncode in (0, 1):
+        try:
+            series = json.loads(ran.stdout)["series"]
+            bad = [
+                (q["max_abs_z"], q["p_value"], f"{block} {name}")
+                for block, qs in series.items()
+                for name, q in qs.items()
+                if not (q["max_abs_z"] < k and q["p_value"] > P_MIN)
+            ]
+        except (ValueError, KeyError, AttributeError, TypeError) as exc:
+            return f"compare --json output unreadable ({exc!r})"
+        if bad:
+            z, p, name = max(bad)
+            return (
+                f"trajectories disagree with the density matrix: {name} |z| = {z:.1f}, p = {p:.1e}"
+            )
+        return None
+    return f"crash: compare exit {ran.returncode}: {ran.stderr.strip()[-200:]}"
 
 
 @st.composite
@@ -105,7 +117,7 @@ def valid_physics(draw, k: float = 5.0):
         "samples": SAMPLES,
         "burn_in": BURN_IN,
         "seed": draw(st.integers(0, 2**32)),
-        "block_size": 100,
+        "block_size": 500,
     }
     raw = {"fuel": draw(fuels()), "cavity": cavity, "pump": pump, "run": run}
     kt = OMEGA_C / cavity["Q"] * tau

@@ -12,6 +12,8 @@ from functools import partial
 from fuzz_configs import ATOMS, BASE, NTRAJ, config_case, to_toml
 from fuzz_exec import Case, check_fuel_json, check_run_json
 from fuzz_files import CKPT_CONFIG
+from fuzz_physics import ATOMS as ATOMS_P
+from fuzz_physics import NTRAJ as NTRAJ_P
 from fuzz_physics import check_answer
 
 CLS = "issue 11 probes"
@@ -36,13 +38,13 @@ def _physics(**changes) -> dict:
     """Small run of the paper's case at the paper's pump rate r = 6500 κ (not Nex: κ varies)."""
     raw = _with(pump={"statistics": "regular", "rate": 6500 * 314159265358.9793 / 2e10})
     raw = _with(**{"pump": raw["pump"], **changes})
-    raw["run"].update(atoms=30, ntraj=200, samples=6, burn_in=15, block_size=100)
+    raw["run"].update(atoms=ATOMS_P, ntraj=NTRAJ_P, samples=6, burn_in=15, block_size=500)
     return raw
 
 
 def config_probes() -> list[Case]:
     c = partial(config_case, CLS)
-    answer = partial(check_answer, k=5.0, atoms=30, ntraj=200)
+    answer = partial(check_answer, k=5.0)
     return [
         c(
             "Q = 2e5 (kappa*tau = 15, strong damping)",
