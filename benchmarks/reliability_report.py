@@ -136,18 +136,18 @@ def run_faults(scratch: Path) -> list[tuple[str, str, str, float]]:
     return rows
 
 
-def run_signals(scratch: Path, ranks_list: list[int]) -> list[dict]:
+def run_signals(scratch: Path, ranks_list: list[int], passages: int) -> list[dict]:
     """Latency of each signal inside a block; SIGTERM runs are resumed and compared."""
     ref_dir = Path(tempfile.mkdtemp(dir=scratch))
     startup = run_cli(["fuel"], ref_dir).elapsed  # starting the CLI, no blocks
     t0 = time.monotonic()
-    ref = fuzz_faults.reference(ref_dir)
+    ref = fuzz_faults.reference(ref_dir, passages=passages)
     block_s = (time.monotonic() - t0 - startup) / fuzz_faults.LONG_BLOCKS
     rows = []
     for ranks in ranks_list:
         for signame in SIGNALS:
             work = Path(tempfile.mkdtemp(dir=scratch))
-            hit = fuzz_faults.interrupt_inside_block(work, ranks, signame)
+            hit = fuzz_faults.interrupt_inside_block(work, ranks, signame, passages=passages)
             row = {
                 "ranks": ranks,
                 "signal": signame,
@@ -276,11 +276,11 @@ def write_report(path: Path, args, outcomes, faults, signals, elapsed: float) ->
         "",
         "## Signals inside a long block",
         "",
-        f"A run of {fuzz_faults.LONG_BLOCKS} blocks of {fuzz_faults.BLOCK_PASSAGES:.0e} atom "
-        "passages (one compiled call per block) is signalled",
-        "1 s into a block (after the first checkpoint); latency is signal to exit.  SIGTERM",
-        "runs are then resumed and compared bit for bit with an uninterrupted run",
-        "(`trajmaser.io.compare_results`).",
+        f"A run of {fuzz_faults.LONG_BLOCKS} blocks of {args.block_passages:.0e} atom passages "
+        "(one compiled call per block;",
+        "*block* is the measured length of one) is signalled 1 s into its second block (after",
+        "the first checkpoint); *latency* is signal to exit.  SIGTERM runs are then resumed and",
+        "compared bit for bit with an uninterrupted run (`trajmaser.io.compare_results`).",
         "",
         *signal_table(signals),
         "",
@@ -311,6 +311,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-faults", action="store_true", help="skip the fault scenarios")
     p.add_argument("--no-signals", action="store_true", help="skip the signal latencies")
     p.add_argument("--ranks", default="1,2", help="signal runs on these rank counts (1,2)")
+    p.add_argument(
+        "--block-passages",
+        type=int,
+        default=30_000_000,
+        help="atom passages per block of the signal runs (3e7; the tests use 1e8)",
+    )
     args = p.parse_args(argv)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="trajmaser-census-") as tmp:
@@ -322,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = run_all(cases, args.jobs, args.timeout, scratch)
         faults = [] if args.no_faults else run_faults(scratch)
         ranks = [int(r) for r in args.ranks.split(",")] if shutil.which("mpiexec") else [1]
-        signals = [] if args.no_signals else run_signals(scratch, ranks)
+        signals = [] if args.no_signals else run_signals(scratch, ranks, args.block_passages)
     write_report(Path(args.out), args, outcomes, faults, signals, time.monotonic() - t0)
     if args.json:
         rows = [

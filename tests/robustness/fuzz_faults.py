@@ -10,6 +10,7 @@ refusal that comes only after the work shows up as a run still going at the time
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 import time
@@ -175,14 +176,14 @@ LONG_BLOCKS = 3
 BLOCK_PASSAGES = 100_000_000  # 1000 atoms x 100,000 trajectories
 
 
-def long_block_config() -> bytes:
-    """`LONG_BLOCKS` blocks of `BLOCK_PASSAGES` atom passages each: one compiled call per block
-    of at least 3 s even at the kernel's best speed (3.4e7 passages/s)."""
+def long_block_config(passages: int = BLOCK_PASSAGES) -> bytes:
+    """`LONG_BLOCKS` blocks of ``passages`` atom passages each, one compiled call per block
+    (the default lasts 3 s or more even at the kernel's best speed, 3.4e7 passages/s)."""
     run = {
         **BASE["run"],
         "atoms": 1000,
-        "ntraj": BLOCK_PASSAGES // 1000 * LONG_BLOCKS,
-        "block_size": BLOCK_PASSAGES // 1000,
+        "ntraj": passages // 1000 * LONG_BLOCKS,
+        "block_size": passages // 1000,
         "samples": 10,
         "burn_in": 500,
         "seed": 99,
@@ -206,11 +207,12 @@ def interrupt_inside_block(
     ranks: int,
     signame: str = "SIGTERM",
     into_block: float = 1.0,
-    timeout: float = 120,
+    timeout: float = 300,
+    passages: int = BLOCK_PASSAGES,
 ) -> Interrupt:
     """Start ``run`` (a checkpoint after every block), wait for the first checkpoint, wait
     ``into_block`` seconds more (inside the next block), signal the launcher, time the exit."""
-    (workdir / "long.toml").write_bytes(long_block_config())
+    (workdir / "long.toml").write_bytes(long_block_config(passages))
     argv = ["run", "long.toml", "-o", "out.npz", "--no-dm", "--quiet", "--checkpoint-every=0.01"]
     proc = start(cli_command(argv, ranks), workdir, env=child_env())
     ckpt = workdir / "out.ckpt.npz"
@@ -223,7 +225,7 @@ def interrupt_inside_block(
     try:
         _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         _, err = proc.communicate()
     latency = time.monotonic() - sent
     kept = 0
@@ -240,9 +242,9 @@ def resume(workdir: Path, ranks: int, timeout: float = 300) -> tuple[int | None,
     return ran.returncode, ran.stderr
 
 
-def reference(workdir: Path, timeout: float = 300) -> Path:
+def reference(workdir: Path, timeout: float = 600, passages: int = BLOCK_PASSAGES) -> Path:
     """The uninterrupted serial result of `long_block_config`."""
-    (workdir / "long.toml").write_bytes(long_block_config())
+    (workdir / "long.toml").write_bytes(long_block_config(passages))
     ran = run_cli(
         ["run", "long.toml", "-o", "ref.npz", "--no-dm", "--quiet"], workdir, timeout=timeout
     )
