@@ -296,7 +296,8 @@ def _assemble(data, refs, fams, nb: int, skew_max: float, errors=None) -> _Assem
                     | {"traj": float(mu[k] + dbar[k]), "ref": float(mu[k]), "diff": float(dbar[k])}
                 )
             use = ~flat & clt
-            out.skipped += int((~exact & ~use).sum())
+            seen = var1 * total >= 5.0  # a level expected fewer than ~5 times is not counted
+            out.skipped += int((~exact & ~use & seen).sum())
             out.points[fam][q] = {
                 "point": pt,
                 "level": lev,

@@ -122,8 +122,8 @@ def compare_result(
     if data is None:
         rep = fallback_test(result, refs, alpha=alpha)
         warnings.append(
-            "the result holds no batch sums (written by an older trajmaser): conservative "
-            "Bonferroni test with the trajectories' own standard errors"
+            "the result holds no batch sums (an older result file): conservative Bonferroni "
+            "test with the trajectories' own standard errors"
         )
     else:
         rep = compare_batches(data, refs, alpha=alpha)
@@ -223,8 +223,8 @@ def format_report(rep: dict) -> str:
         lines.append(f"no spread, differs: {_describe(x)}")
     if rep["skipped_skewed"]:
         lines.append(
-            f"{rep['skipped_skewed']} quantities not tested (trajectory mean too "
-            f"skewed for a {rep['alpha']:g}-level test at this ntraj)"
+            f"{rep['skipped_skewed']} quantities not tested: too few trajectories for their "
+            "skewness g (a quantity needs ntraj >= (g / 0.1)^2; docs/VALIDATION.md)"
         )
     lines.extend(f"warning: {w}" for w in rep["warnings"])
     lines.append(rep["verdict"])
