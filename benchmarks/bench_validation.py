@@ -25,8 +25,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
+import operator  # noqa: E402
 import time  # noqa: E402
 from dataclasses import replace  # noqa: E402
 from multiprocessing import Pool  # noqa: E402
@@ -36,6 +38,7 @@ from scipy.linalg import expm  # noqa: E402
 from scipy.stats import chi2  # noqa: E402
 
 from trajmaser import dm  # noqa: E402
+from trajmaser.agreement import FAMILIES, BatchMeans  # noqa: E402
 from trajmaser.compare import compare_result, dm_references, reference_from_rows  # noqa: E402
 from trajmaser.params import InitialField, Model, RunParams, tf_from_nbar  # noqa: E402
 from trajmaser.validate import run_batches  # noqa: E402
@@ -77,6 +80,10 @@ REGIMES = {
         RunParams(atoms=600, burn_in=100, samples=100, ntraj=1024, block_size=1024),
     ),
 }
+#: Trajectories per independent chunk of the power runs, and the largest ntraj per regime
+#: (beyond it every applicable bug is caught by both rules, or by neither).
+CHUNK = 1024
+MAX_NTRAJ = dict(zip(REGIMES, (65536, 16384, 4096, 65536), strict=True))
 BUGS = (
     "κ +1 %",
     "κ −1 %",
@@ -249,51 +256,85 @@ def _init(refs: dict) -> None:
     _REFS = refs
 
 
-def _task(args) -> dict:
-    """One trajectory run tested against the exact and (optionally) the bugged references."""
-    name, ntraj, seed, with_bugs = args
-    m, run = REGIMES[name]
-    run = replace(run, ntraj=ntraj, seed=seed)
-    result, data = run_batches(m, run)
+def _evaluate(name: str, ntraj: int, seed: int, result, data, keys) -> dict:
+    """Verdicts of the OLD rule and the NEW test against the references ``keys``."""
     out = {"regime": name, "ntraj": ntraj, "seed": seed}
-    for key, refs in _REFS[name].items():
-        if refs is None or (key != "exact" and not with_bugs):
+    for key in keys:
+        refs = _REFS[name][key]
+        if refs is None:
             continue
         new = compare_result(result, reference=refs, alpha=ALPHA, batches=data)
         out[key] = [not old_rule(result, refs), not new["ok"]]
     return out
 
 
+def _cal_task(args) -> dict:
+    """One calibration run: the exact reference only."""
+    name, seed = args
+    m, run = REGIMES[name]
+    result, data = run_batches(m, replace(run, seed=seed))
+    return _evaluate(name, run.ntraj, seed, result, data, ["exact"]) | {"part": "cal"}
+
+
+def _merge(parts: list):
+    """Disjoint independent chunks as one run: results summed, batch b of every chunk pooled
+    into batch b (count-weighted means)."""
+    result = functools.reduce(operator.add, (r for r, _ in parts))
+    data = {}
+    for fam in FAMILIES:
+        bms = [d[fam] for _, d in parts]
+        count = sum(bm.count for bm in bms)
+        levels = max(bm.p.shape[2] for bm in bms)
+        w = [bm.count / count for bm in bms]
+        n = sum(wi[:, None] * bm.n for wi, bm in zip(w, bms, strict=True))
+        n2 = sum(wi[:, None] * bm.n2 for wi, bm in zip(w, bms, strict=True))
+        p = sum(
+            wi[:, None, None] * np.pad(bm.p, ((0, 0), (0, 0), (0, levels - bm.p.shape[2])))
+            for wi, bm in zip(w, bms, strict=True)
+        )
+        data[fam] = BatchMeans(count, n, n2, p)
+    return result, data
+
+
+def _power_task(args) -> list[dict]:
+    """One power seed: chunks of ``CHUNK`` trajectories, tested at every ntraj of the grid
+    (the runs at smaller ntraj are subsets of those at larger ntraj)."""
+    name, seed, grid = args
+    m, run = REGIMES[name]
+    parts, rows = [], []
+    for ntraj in grid:
+        while len(parts) * CHUNK < ntraj:
+            chunk_run = replace(run, ntraj=CHUNK, seed=20_000 + 1000 * seed + len(parts))
+            parts.append(run_batches(m, chunk_run))
+        result, data = _merge(parts)
+        rows.append(
+            _evaluate(name, ntraj, seed, result, data, list(_REFS[name])) | {"part": "power"}
+        )
+    return rows
+
+
 def run_all(args) -> list[dict]:
-    """Calibration runs, then power runs level by level of ntraj (skipping saturated regimes)."""
+    """Calibration runs, then the power runs (each seed up to the regime's largest ntraj)."""
     names = [n for n in REGIMES if args.regimes is None or any(r in n for r in args.regimes)]
     with Pool(args.procs) as pool:
         refs = dict(pool.map(_references, names))
     rows = []
     with Pool(args.procs, initializer=_init, initargs=(refs,)) as pool:
-        cal = [
-            (n, REGIMES[n][1].ntraj, 10_000 + s, s < args.power_seeds)
-            for n in names
-            for s in range(args.cal_seeds)
-        ]
         if args.part in ("all", "cal"):
-            rows += pool.map(_task, cal, chunksize=4)
-        active = set(names) if args.part in ("all", "power") else set()
-        for ntraj in args.ntraj_grid:
-            if ntraj == REGIMES[names[0]][1].ntraj:
-                continue
+            cal = [(n, 10_000 + s) for n in names for s in range(args.cal_seeds)]
+            t0 = time.time()
+            rows += pool.map(_cal_task, cal, chunksize=4)
+            print(f"# calibration: {len(cal)} runs in {time.time() - t0:.0f} s", flush=True)
+        if args.part in ("all", "power"):
             tasks = [
-                (n, ntraj, 20_000 + s, True)
-                for n in sorted(active)
+                (n, s, [g for g in args.ntraj_grid if g <= MAX_NTRAJ[n]])
                 for s in range(args.power_seeds)
+                for n in names
             ]
             t0 = time.time()
-            rows += pool.map(_task, tasks, chunksize=1)
-            print(f"# ntraj = {ntraj}: {len(tasks)} runs in {time.time() - t0:.0f} s", flush=True)
-            for n in list(active):
-                rates = _power(rows, n, ntraj)
-                if rates and all(v == [1.0, 1.0] for v in rates.values()):
-                    active.discard(n)
+            for out in pool.imap_unordered(_power_task, tasks):
+                rows += out
+            print(f"# power: {len(tasks)} seeds in {time.time() - t0:.0f} s", flush=True)
     return rows
 
 
@@ -306,7 +347,7 @@ def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def _power(rows, name, ntraj) -> dict:
-    sel = [r for r in rows if r["regime"] == name and r["ntraj"] == ntraj]
+    sel = [r for r in rows if r["regime"] == name and r["ntraj"] == ntraj and r["part"] == "power"]
     out = {}
     for bug in BUGS:
         hits = [r[bug] for r in sel if bug in r]
@@ -319,7 +360,8 @@ def tables(rows: list[dict], grid: list[int]) -> str:
     """The calibration and power tables (markdown)."""
     merged: dict = {}
     for r in rows:  # the same run may come from a calibration and a power file
-        merged.setdefault((r["regime"], r["ntraj"], r["seed"]), {}).update(r)
+        r.setdefault("part", "cal")  # files written before the field existed
+        merged.setdefault((r["part"], r["regime"], r["ntraj"], r["seed"]), {}).update(r)
     rows = list(merged.values())
     names = list(dict.fromkeys(r["regime"] for r in rows))
     out = [
@@ -330,7 +372,9 @@ def tables(rows: list[dict], grid: list[int]) -> str:
     ]
     for n in names:
         m, run = REGIMES[n]
-        sel = [r for r in rows if r["regime"] == n and r["ntraj"] == run.ntraj]
+        sel = [r for r in rows if r["regime"] == n and r["part"] == "cal"]
+        if not sel:
+            continue
         cells = []
         for i in (0, 1):
             k = sum(r["exact"][i] for r in sel)
@@ -340,11 +384,13 @@ def tables(rows: list[dict], grid: list[int]) -> str:
     out += [
         "",
         "(b) Detection rate of planted solver bugs, OLD / NEW, against ntraj",
-        "(— : cannot matter in this regime; ✓ : both 100 % at a smaller ntraj)",
+        "(— : the bug leaves this regime's reference unchanged or the regime lacks the "
+        "parameter; · : not run, beyond the regime's largest ntraj)",
         "",
     ]
     for n in names:
-        levels = [g for g in grid if any(r["regime"] == n and r["ntraj"] == g for r in rows)]
+        if not any(r["regime"] == n and r["part"] == "power" for r in rows):
+            continue
         out += [
             f"**{n}**",
             "",
@@ -355,14 +401,15 @@ def tables(rows: list[dict], grid: list[int]) -> str:
             cells = []
             for g in grid:
                 rate = _power(rows, n, g).get(bug)
-                if rate is None:
-                    cells.append("—" if g in levels or not levels else "✓")
+                if g > MAX_NTRAJ[n]:
+                    cells.append("·")
+                elif rate is None:
+                    cells.append("—")
                 else:
                     cells.append(f"{100 * rate[0]:.0f} / {100 * rate[1]:.0f} %")
-            if all(c == "—" for c in cells):
-                cells = ["—"] * len(grid)
             out.append(f"| {bug} | " + " | ".join(cells) + " |")
-        out.append("")
+        nseeds = len({r["seed"] for r in rows if r["regime"] == n and r["part"] == "power"})
+        out += ["", f"({nseeds} seeds per cell)", ""]
     return "\n".join(out)
 
 

@@ -88,14 +88,21 @@ def batch_means_from_moments(moments: list) -> BatchMeans:
 
 
 def batch_means_of(result) -> dict[str, BatchMeans] | None:
-    """Batch means of every family of a result with batch sums (None for older results)."""
+    """Batch means of every family of a result with batch sums (None for older results).
+
+    Empty batches (fewer trajectories than batches) are left out.
+    """
     if getattr(result, "batches", None) is None:
         return None
     out = {}
     for fam in FAMILIES:
         d = result.batch_means(fam)
+        keep = np.asarray(d["count"], dtype=float) > 0
         out[fam] = BatchMeans(
-            np.asarray(d["count"], float), np.asarray(d["n"]), np.asarray(d["n2"]), d["p"]
+            np.asarray(d["count"], dtype=float)[keep],
+            np.asarray(d["n"])[keep],
+            np.asarray(d["n2"])[keep],
+            np.asarray(d["p"])[keep],
         )
     return out
 
@@ -289,7 +296,8 @@ def _assemble(data, refs, fams, nb: int, skew_max: float, errors=None) -> _Assem
                     | {"traj": float(mu[k] + dbar[k]), "ref": float(mu[k]), "diff": float(dbar[k])}
                 )
             use = ~flat & clt
-            out.skipped += int((~exact & ~use).sum())
+            seen = var1 * total >= 5.0  # a level expected fewer than ~5 times is not counted
+            out.skipped += int((~exact & ~use & seen).sum())
             out.points[fam][q] = {
                 "point": pt,
                 "level": lev,

@@ -7,7 +7,10 @@ calibrated batch test or the fallback, and words the verdict.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+from scipy.stats import chi2
 
 from trajmaser.agreement import (
     ALPHA,
@@ -119,8 +122,8 @@ def compare_result(
     if data is None:
         rep = fallback_test(result, refs, alpha=alpha)
         warnings.append(
-            "the result holds no batch sums (written by an older trajmaser): conservative "
-            "Bonferroni test with the trajectories' own standard errors"
+            "the result holds no batch sums (an older result file): conservative Bonferroni "
+            "test with the trajectories' own standard errors"
         )
     else:
         rep = compare_batches(data, refs, alpha=alpha)
@@ -220,9 +223,100 @@ def format_report(rep: dict) -> str:
         lines.append(f"no spread, differs: {_describe(x)}")
     if rep["skipped_skewed"]:
         lines.append(
-            f"{rep['skipped_skewed']} quantities not tested (trajectory mean too "
-            f"skewed for a {rep['alpha']:g}-level test at this ntraj)"
+            f"{rep['skipped_skewed']} quantities not tested: too few trajectories for their "
+            "skewness g (a quantity needs ntraj >= (g / 0.1)^2; docs/VALIDATION.md)"
         )
     lines.extend(f"warning: {w}" for w in rep["warnings"])
     lines.append(rep["verdict"])
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ earlier helpers, kept
+# Per-point z and χ² of a single series, Var(n) with its delta-method error, and the
+# moments-only reference reader of earlier versions: used by tests of the trajectory
+# kernels; the verdict above does not use them.
+TIME_RTOL = 1e-9
+
+
+def var_estimate(m) -> tuple[np.ndarray, np.ndarray]:
+    """Var(n) = ⟨n²⟩ − ⟨n⟩² per record point with its delta-method standard error."""
+    mx, my, vx, vy, cxy = m.mean_cov()
+    var = my - mx * mx
+    err2 = vy + 4.0 * mx * mx * vx - 4.0 * mx * cxy
+    return var, np.sqrt(np.maximum(err2, 0.0))
+
+
+def z_series(value, err, ref) -> dict:
+    """z-scores of ``value ± err`` against ``ref`` and the χ² test over the usable points.
+
+    Points with zero error and zero difference (deterministic records such as a Fock initial
+    state) are skipped; a zero error with a nonzero difference gives z = ±inf.
+    """
+    value, err, ref = (np.asarray(a, dtype=float) for a in (value, err, ref))
+    diff = value - ref
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(err > 0, diff / err, np.where(diff == 0, np.nan, np.inf * np.sign(diff)))
+    used = np.isfinite(z) | np.isinf(z)
+    zz = z[used]
+    stat = float(np.sum(zz * zz)) if zz.size else 0.0
+    dof = int(zz.size)
+    pval = float(chi2.sf(stat, dof)) if dof and np.isfinite(stat) else (1.0 if not dof else 0.0)
+    return {
+        "z": [None if not np.isfinite(v) and not np.isinf(v) else float(v) for v in z],
+        "max_abs_z": float(np.max(np.abs(zz))) if zz.size else 0.0,
+        "chi2": stat,
+        "dof": dof,
+        "p_value": pval,
+    }
+
+
+def check_reference_times(ref_times, times) -> None:
+    """Raise ValueError unless ``ref_times`` equal the sample ``times`` to 1e-9 relative."""
+    ref_times = np.asarray(ref_times, dtype=float)
+    times = np.asarray(times, dtype=float)
+    if ref_times.shape != times.shape or not np.allclose(ref_times, times, rtol=TIME_RTOL, atol=0):
+        listing = ", ".join(f"{t:.17g}" for t in times)
+        raise ValueError(
+            f"reference times do not match the {times.size} sample times of the result "
+            f"(to {TIME_RTOL:g} relative; nothing is interpolated). Expected times (s): "
+            f"{listing}. Print them with `trajmaser compare OUT --print-times`."
+        )
+
+
+def load_reference(path: str | Path) -> dict:
+    """Read a user reference time series.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv`` with header ``time,n_mean[,n_var]`` or ``.npy`` with 2 or 3 columns
+        (time, n_mean[, n_var]).
+
+    Returns
+    -------
+    dict
+        ``time``, ``n_mean`` and ``n_var`` (None when absent) arrays.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"reference file {path} does not exist")
+    if path.suffix == ".npy":
+        data = np.load(path, allow_pickle=False)
+        if data.ndim != 2 or data.shape[1] not in (2, 3):
+            raise ValueError(
+                f"{path}: expected a 2-D array with columns (time, n_mean[, n_var]), "
+                f"got shape {data.shape}"
+            )
+        cols = {"time": data[:, 0], "n_mean": data[:, 1]}
+        cols["n_var"] = data[:, 2] if data.shape[1] == 3 else None
+        return cols
+    if path.suffix != ".csv":
+        raise ValueError(f"{path}: reference must be a .csv or .npy file")
+    with open(path) as fh:
+        header = [h.strip() for h in fh.readline().strip().split(",")]
+    if header not in (["time", "n_mean"], ["time", "n_mean", "n_var"]):
+        raise ValueError(f"{path}: CSV header must be 'time,n_mean[,n_var]', got {header}")
+    data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    cols = {name: data[:, i] for i, name in enumerate(header)}
+    cols.setdefault("n_var", None)
+    return cols

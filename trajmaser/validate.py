@@ -41,20 +41,22 @@ def run_batches(
 ) -> tuple[Result, dict[str, BatchMeans]]:
     """Run the trajectories of ``run`` and return the total and the per-batch means.
 
-    A result that carries batch sums gives them directly (one run).  Otherwise the
+    When results carry batch sums (``Result.batch_means``, NBATCH = 32 batches of
+    trajectories i mod 32) one run gives them directly (and is bitwise the run of
+    ``trajmaser run``).  Otherwise, or for another number of batches, the
     ``run.ntraj`` trajectories are split into ``batches`` independent runs with seeds
     spawned from ``run.seed`` (:func:`batch_seeds`).
 
     Returns
     -------
     (Result, dict)
-        The summed result and family name → :class:`~trajmaser.compare.BatchMeans`.
+        The summed result and family name → :class:`~trajmaser.agreement.BatchMeans`.
     """
     from trajmaser.trajectories import simulate
 
     if run.ntraj < batches:
         raise ValueError(f"need ntraj >= {batches} (one trajectory per batch), got {run.ntraj}")
-    if batches == BATCHES:
+    if batches == BATCHES and hasattr(Result, "batch_means"):  # results keep batch sums
         res = simulate(model, run, map=map)
         found = batch_means_of(res)
         if found is not None:

@@ -146,3 +146,18 @@ def test_dm_on_a_sweep_gives_one_steady_state_per_point(tmp_path, capsys):
     assert [r["fuel.Tq"] for r in rows] == [1.5, 2.0]
     single = load_config(tmp_path / "sweep.toml").grid()[1][1].model()
     assert rows[1]["time"]["n_mean"] == pytest.approx(dm.steady(single)["time"]["n_mean"])
+
+
+def test_compare_a_sweep_point_by_point_at_alpha_over_points(tmp_path, capsys):
+    cfg = tmp_path / "sweep.toml"
+    text = CONFIG.replace("ntraj = 3000", "ntraj = 1000").replace("atoms = 60", "atoms = 40")
+    cfg.write_text(
+        text.replace("burn_in = 30", "burn_in = 20") + '\n[sweep]\n"fuel.Tq" = [1.5, 2.0]\n'
+    )
+    out = tmp_path / "sweep.npz"
+    assert main(["run", str(cfg), "-o", str(out), "--quiet", "--no-dm"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(out), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["ok"] and len(rep["points"]) == 2
+    assert all(p["alpha"] == pytest.approx(0.005) for p in rep["points"])

@@ -74,3 +74,15 @@ def test_cli_dm_with_the_qutip_solver_matches_the_block_solver(tmp_path, capsys)
     for block in ("arrival", "time"):
         for key in ("n_mean", "n_var", "Tf_over_Tb"):
             assert out["qutip"][block][key] == pytest.approx(out["trajmaser"][block][key], abs=1e-8)
+
+
+def test_steady_state_as_a_qobj():
+    rho = qr.cavity_qobj(qr.steady(BASE, nmax=NMAX)["time"]["p"])
+    assert rho.isoper and abs(rho.tr() - 1) < 1e-12
+    assert qt_expect_n(rho) == pytest.approx(dm.steady(BASE, nmax=NMAX)["time"]["n_mean"])
+
+
+def qt_expect_n(rho):
+    import qutip as qt
+
+    return qt.expect(qt.num(rho.shape[0]), rho)

@@ -30,7 +30,7 @@ from trajmaser.dm.diagonal import initial_distribution, photon_stats
 from trajmaser.params import Model
 from trajmaser.rules import check_model
 
-__all__ = ["arrival_series", "steady", "time_series"]
+__all__ = ["arrival_series", "cavity_qobj", "steady", "time_series"]
 
 NMAX_START = 10
 NMAX_LIMIT = 80
@@ -266,3 +266,11 @@ def time_series(model: Model, times: Sequence[float], nmax: int = 20) -> dict:
             inside = model.p * inside + (1 - model.p) * (prob.gap(s)[0] @ x)
         rows[i] = prob.distribution(inside)
     return _rows(rows, nmax)
+
+
+def cavity_qobj(state) -> qt.Qobj:
+    """A cavity state as a qutip ``Qobj``: p(n) (list or 1-D array, e.g. ``steady(m)["time"]
+    ["p"]`` or a row of a series' ``p``) becomes the diagonal density matrix; a square array
+    is taken as the density matrix itself."""
+    arr = np.asarray(state)
+    return qt.Qobj(np.diag(arr) if arr.ndim == 1 else arr)
