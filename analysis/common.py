@@ -33,10 +33,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from trajmaser import io  # noqa: E402
+from trajmaser.cli.render import finite  # noqa: E402
 from trajmaser.compare import z_series  # noqa: E402
 from trajmaser.config import Config, config_from_dict, load_config  # noqa: E402
 from trajmaser.results import Result  # noqa: E402
-from trajmaser.run import execute, mpi_context  # noqa: E402
+from trajmaser.run import execute, mpi_context, run_to_file  # noqa: E402
 
 FIGURES = ROOT / "analysis" / "figures"
 RESULTS = ROOT / "results" / "analysis"
@@ -50,14 +51,6 @@ OMEGA_CAV = 2 * np.pi * 50e9  # Ω (rad/s)
 def is_root() -> bool:
     """True on the process that writes (rank 0, or the only process)."""
     return mpi_context().is_root
-
-
-def _run_to_file():
-    try:  # run/ with backends
-        from trajmaser.run import run_to_file
-    except ImportError:
-        from trajmaser.run.engine import run_to_file
-    return run_to_file
 
 
 @dataclass
@@ -93,6 +86,18 @@ def derive(raw: dict, **changes) -> Config:
         else:
             table[key] = value
     return config_from_dict(new)
+
+
+def stationary_config(cfg: Config) -> Config:
+    """``cfg``, or with the burn-in ``trajmaser run`` would ask for (same window) when its
+    steady window is not stationary (:func:`trajmaser.switching.stationarity.stationarity`)."""
+    from trajmaser.switching.stationarity import stationarity
+
+    s = stationarity(cfg.model(), cfg.run)
+    if s["stationary"]:
+        return cfg
+    need = int(s["needed_burn_in"])
+    return derive(cfg.raw, run__burn_in=need, run__atoms=need + s["window"])
 
 
 def _hash(obj) -> str:
@@ -164,8 +169,8 @@ def cached_map(tag: str, func, items: list, *, fresh: bool = False, key=None) ->
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"{tag}_{_hash(key if key is not None else [tag, items])}.npz"
     if not _cached(path, fresh) and items:
-        _run_to_file()(_RowTask(func, items), len(items), str(path),
-                       from_arrays=Rows.from_arrays, force=True)  # fmt: skip
+        run_to_file(_RowTask(func, items), len(items), str(path), from_arrays=Rows.from_arrays,
+                    force=True)  # fmt: skip
     return Rows.from_arrays(io.load_result(path)[0]).rows if items else np.zeros((0, 0))
 
 
@@ -248,11 +253,11 @@ def savefig(fig, name: str) -> Path:
 
 
 def write_json(name: str, data) -> Path:
-    """Write ``results/analysis/<name>.json`` (rank 0; numbers quoted in REPRODUCTION.md)."""
+    """Write ``results/analysis/<name>.json`` (rank 0; non-finite numbers as null)."""
     path = RESULTS / f"{name}.json"
     if is_root():
         RESULTS.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(io.jsonable(data), indent=1, default=float))
+        path.write_text(json.dumps(finite(data), indent=1, allow_nan=False))
         print(f"wrote {path.relative_to(ROOT)}", flush=True)
     return path
 

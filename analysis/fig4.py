@@ -21,7 +21,17 @@ fig4.json`` and ``results/analysis/fig4_table.md``.
 from __future__ import annotations
 
 import numpy as np
-from common import RUNS, fresh_flag, run_points, savefig, steady, write_json, write_text, z_summary
+from common import (
+    RUNS,
+    fresh_flag,
+    run_points,
+    savefig,
+    stationary_config,
+    steady,
+    write_json,
+    write_text,
+    z_summary,
+)
 from matplotlib import pyplot as plt
 
 from trajmaser import dm
@@ -41,7 +51,7 @@ def _label(name: str, cfg) -> str:
 
 def _series(name: str, fresh: bool) -> dict:
     grid = load_config(RUNS / f"{name}.toml").grid()
-    cfgs = [c for _, c in grid]
+    cfgs = [stationary_config(c) for _, c in grid]  # burn-in long enough for every point
     points = run_points(cfgs, fresh=fresh, label=name)
     out = {"name": name, "label": _label(name, cfgs[0]), "N": [], "traj": {}, "dm": {}}
     keys = ("Tf_over_Tb", "efficiency")
@@ -60,7 +70,9 @@ def _series(name: str, fresh: bool) -> dict:
         out["z"].append((est["Tf_over_Tb"] - ref["Tf_over_Tb"]) / est["Tf_over_Tb_err"])
         out["seconds"] += pt.seconds
         out["ntraj"], out["atoms"] = pt.result.ntraj, pt.config.run.atoms
+        out.setdefault("burn_ins", []).append(pt.config.run.burn_in)
         out["burn_in"] = pt.config.run.burn_in
+        out["window"] = pt.config.run.atoms - pt.config.run.burn_in
     out["z_summary"] = z_summary(out["z"])
     return out
 

@@ -43,6 +43,7 @@ step fig3 par analysis/fig3.py "$@"
 step fig4 par analysis/fig4.py "$@"
 step pump_statistics par analysis/pump_statistics.py "$@"
 step switching par analysis/switching_times.py "$@"
+step clicks par analysis/clicks.py "$@"
 total=$(python3 -c "print(f'{$(now) - $t0:.1f}')")
 fresh=false
 for a in "$@"; do [[ $a == --fresh ]] && fresh=true; done

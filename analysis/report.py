@@ -3,8 +3,8 @@
 Run ``python analysis/report.py`` (the last step of ``analysis/make_all.sh``).  Every number
 that comes from a trajectory run (values, errors, z-scores, agreement counts, timing) is read
 from what the figure scripts and ``make_all.sh`` wrote to ``results/analysis/``:
-``fig3.json``, ``fig4.json``, ``pump_statistics.json``, ``switching.json`` and
-``timing.json`` (the pump-statistics and switching sections are in ``report_pump.py``).
+``fig3.json``, ``fig4.json``, ``pump_statistics.json``, ``switching.json``, ``clicks.json``
+and ``timing.json`` (the pump-statistics and switching sections are in ``report_pump.py``).
 The template holds the prose, with ``{{name}}`` placeholders; an unknown or unfilled
 placeholder is an error, so the report cannot silently keep a stale number.  The agreement
 paragraphs are generated from the z-scores themselves: a trajectory value that misses the
@@ -18,7 +18,7 @@ import re
 import sys
 from pathlib import Path
 
-from report_pump import pump_fields, switching_fields
+from report_pump import clicks_fields, pump_fields, switching_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results" / "analysis"
@@ -165,7 +165,9 @@ def fig4_fields(d: dict) -> dict[str, str]:
     q0, q_last, g_last = d["kappa"][0], d["kappa"][-1], d["gamma"][-1]
     lit = d["paper_literal_dm_N10"]
     eta1 = g_last["dm"]["efficiency"][g_last["N"].index(1)]
+    burns = [b for s in series for b in s["burn_ins"]]
     return {
+        "fig4_burn_ins": f"{min(burns)}–{max(burns)}",
         "fig4_table": "\n".join(rows),
         "fig4_agreement": agree,
         "fig4_literal_dm": ", ".join(f"{v:.4f}" for v in lit.values()),
@@ -189,10 +191,12 @@ def timing_fields(t: dict, f3: dict, f4: dict, ps: dict, sw: dict) -> dict[str, 
         "fig4": "Fig. 4",
         "pump_statistics": "pump statistics",
         "switching": "switching",
+        "clicks": "click correlations",
     }
     steps = ", ".join(f"{names.get(k, k)} {v:.0f} s" for k, v in st.items())
     passages = sum(r["ntraj"] * r["atoms"] for r in f3["runs"])
-    passages += sum(s["ntraj"] * s["atoms"] * len(s["N"]) for s in f4["kappa"] + f4["gamma"])
+    passages += sum(s["ntraj"] * (b + s["window"]) for s in f4["kappa"] + f4["gamma"]
+                    for b in s["burn_ins"])  # fmt: skip
     passages += sum(r["ntraj"] * r["atoms"] for r in ps["rows"])
     passages += sum(r["ntraj"] * (r["burn_in_long"] + r["window"]) for r in ps["rows"]
                     if "burn_in_long" in r)  # fmt: skip
@@ -233,12 +237,13 @@ def fill(template: str, fields: dict[str, str]) -> str:
 def main() -> None:
     f3, f4 = _load("fig3.json"), _load("fig4.json")
     ps, t = _load("pump_statistics.json"), _load("timing.json")
-    sw = _load("switching.json")
+    sw, ck = _load("switching.json"), _load("clicks.json")
     fields = {}
     fields.update(fig3_fields(f3))
     fields.update(fig4_fields(f4))
     fields.update(pump_fields(ps))
     fields.update(switching_fields(sw))
+    fields.update(clicks_fields(ck))
     fields.update(timing_fields(t, f3, f4, ps, sw))
     OUTPUT.write_text(fill(TEMPLATE.read_text(), fields))
     print(f"wrote {OUTPUT.relative_to(ROOT)}", flush=True)

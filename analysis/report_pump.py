@@ -160,3 +160,18 @@ def switching_fields(d: dict) -> dict[str, str]:
             "| n̄ | DM | Q | DM | atoms simulated | s |\n"
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")  # fmt: skip
     return {"switching_agreement": text, "switching_theta7": head + "\n" + "\n".join(lines)}
+
+
+def clicks_fields(d: dict) -> dict[str, str]:
+    """Placeholder of the click-correlation paragraph."""
+    rows = d["rows"]
+    z = [v for r in rows for v in r.get("z", [])]
+    if not z:
+        return {"clicks_agreement": "The trajectory results used here carry no click "
+                "correlation record, so only the exact curves are shown."}  # fmt: skip
+    s = zsum(z)
+    text = (f"The trajectories' click record agrees with the exact value for its window at all "
+            f"{s['n']} (point, lag) values: max |z| = {s['max']:.2f}, mean z² = {s['chi2']:.2f}."
+            if not s["bad"] else f"**{s['bad']} of {s['n']} (point, lag) values miss the exact "
+            f"window value by {K:g}σ or more** (max |z| = {s['max']:.2f}).")  # fmt: skip
+    return {"clicks_agreement": text}

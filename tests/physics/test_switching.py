@@ -126,6 +126,18 @@ def test_stationarity_warning_names_a_sufficient_burn_in():
     assert stat.stationarity_warning(FEASIBLE, just) is None
 
 
+def test_window_law_is_the_mean_over_the_window():
+    step = sw.step_matrix(FEASIBLE, 30)
+    p0 = np.zeros(31)
+    p0[0] = 1.0
+    for window in (1, 2, 7, 64, 100):
+        direct, v = np.zeros(31), p0.copy()
+        for _ in range(window):
+            direct += v / window
+            v = step @ v
+        np.testing.assert_allclose(stat._window_law(step, p0, window), direct, atol=1e-13)
+
+
 # ------------------------------------------------------------------ trajectories
 @njit(cache=True)
 def _transitions(n0, count, pe, consts, tau, code, pars, tables, rng, out):
@@ -206,3 +218,23 @@ def test_click_correlation_rebuilds_the_atom_count_variance(model, start):
     ref = atom_q(model, window, start=start, nmax=nmax)
     assert 2 * pairs == pytest.approx(ref["n_var"] + ref["n_mean"] ** 2 - ref["n_mean"], rel=1e-9)
     assert corr["p_e"] == pytest.approx(ref["p_e"], rel=1e-12)
+
+
+def test_click_correlation_matches_the_trajectory_record():
+    """Exact protocol value vs the trajectories' P(k+j detected excited | k detected excited)."""
+    from scipy.stats import chi2
+
+    from trajmaser.dm.clicks import click_correlation
+    from trajmaser.trajectories import simulate
+
+    model = CLICK_CASES[2]  # poisson
+    run = RunParams(atoms=300, ntraj=2000, samples=10, burn_in=100, seed=41, block_size=500,
+                    detector_efficiency=0.6)  # fmt: skip
+    corr = simulate(model, run).summary()["clicks"].get("correlation")
+    if corr is None:
+        pytest.skip("this Result has no trajectory click correlations yet (kern's branch)")
+    ref = click_correlation(model, len(corr["lag"]), efficiency=run.detector_efficiency,
+                            start=run.burn_in, window=run.atoms - run.burn_in)  # fmt: skip
+    z = (np.array(corr["p_ee"]) - np.array(ref["p_ee"])) / np.array(corr["p_ee_err"])
+    assert np.all(np.abs(z) < 4), z
+    assert chi2.sf(float(z @ z), z.size) > 1e-3

@@ -93,6 +93,7 @@ def sweep_text(axes, rows: list[dict], refs: list | None = None) -> str:
                 line += f"{ref['time']['Tf_over_Tb']:>18.5f}" if ref else f"{'-':>18s}"
             if not r["steady"]["time"]["q_reliable"]:
                 line += "   (Q unreliable: n >= 2 barely sampled)"
+        line += "   (not stationary: see warning)" if r.get("stationarity_warning") else ""
         out.append(line)
     return "\n".join(out)
 

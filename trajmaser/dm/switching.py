@@ -39,6 +39,7 @@ __all__ = [
     "VALLEY_RATIO",
     "Peak",
     "chain",
+    "first_arrival_law",
     "find_peaks",
     "mean_first_passage",
     "relaxation_atoms",
@@ -70,13 +71,12 @@ def step_matrix(model: Model, nmax: int) -> np.ndarray:
     Returns
     -------
     ndarray, shape (nmax+1, nmax+1)
-        Column-stochastic M, M[m, n] = P(X_{k+1} = m | X_k = n).
+        Column-stochastic M, M[m, n] = P(X_{k+1} = m | X_k = n) (:func:`trajmaser.dm.pump_maps`).
     """
-    from trajmaser.dm import atom_maps
-    from trajmaser.dm.atomstats import gap_map
+    from trajmaser.dm import pump_maps
 
     _check_diagonal(model)
-    return gap_map(model, nmax)[0] @ atom_maps(model, nmax)[0]
+    return pump_maps(model, nmax).step
 
 
 def stationary_gth(step: np.ndarray) -> np.ndarray:
@@ -246,19 +246,27 @@ def _relaxation(lam2: float, times: dict) -> float:
 
 
 @functools.lru_cache(maxsize=8)
-def _solve_cached(model: Model, tol: float, nmax: int | None) -> tuple[dict, np.ndarray]:
+def _solve_cached(model: Model, tol: float, nmax: int | None) -> tuple:
     from trajmaser import dm
 
     st = dm.steady(model, tol=tol, nmax=nmax)
-    step = step_matrix(model, st["nmax"])
-    step.flags.writeable = False
-    return st, step
+    maps = dm.pump_maps(model, st["nmax"])
+    p0 = maps.first @ dm.initial_distribution(model, st["nmax"])
+    for a in (maps.step, p0):
+        a.flags.writeable = False
+    return st, maps.step, p0
 
 
 def chain(model: Model, tol: float = 1e-12, nmax: int | None = None) -> tuple[dict, np.ndarray]:
     """Steady state (:func:`trajmaser.dm.steady`) and step matrix at its cut-off (cached)."""
     _check_diagonal(model)
-    return _solve_cached(model, float(tol), None if nmax is None else int(nmax))
+    return _solve_cached(model, float(tol), None if nmax is None else int(nmax))[:2]
+
+
+def first_arrival_law(model: Model, tol: float = 1e-12) -> np.ndarray:
+    """p(n) just before atom 0 from ``model.initial``, at the cut-off of :func:`chain`."""
+    _check_diagonal(model)
+    return _solve_cached(model, float(tol), None)[2]
 
 
 def relaxation_of(step: np.ndarray, pi: np.ndarray) -> float:

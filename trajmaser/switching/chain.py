@@ -28,27 +28,11 @@ from trajmaser.trajectories.fock import gap_evolve
 
 __all__ = ["ChainArgs", "atom_step", "chain_args", "entry_tables", "run_chain"]
 
-if hasattr(pump, "kernel_args"):  # pump registry: next_arrival(code, slot, t, pars, rng)
 
-    def _pump_args(model: Model) -> tuple[int, np.ndarray]:
-        return pump.kernel_args(model)
-
-    @njit(cache=True)
-    def interval(code, pars, rng):
-        """Time from one arrival to the next (s), drawn by the pump's sampler."""
-        return pump.next_arrival(code, 0, 0.0, pars, rng)[1]
-
-else:  # next_arrival(code, slot, t, slot_len, tau, rate, p, rng)
-
-    def _pump_args(model: Model) -> tuple[int, np.ndarray]:
-        slot = pump.slot_length(model.statistics, model.rate, model.p)
-        pars = np.array([slot, model.tau, model.rate, model.p])
-        return pump.statistics_code(model.statistics), pars
-
-    @njit(cache=True)
-    def interval(code, pars, rng):
-        """Time from one arrival to the next (s), drawn by the pump's sampler."""
-        return pump.next_arrival(code, 0, 0.0, pars[0], pars[1], pars[2], pars[3], rng)[1]
+@njit(cache=True)
+def interval(code, pars, rng):
+    """Time from one arrival to the next (s), drawn by the pump's sampler."""
+    return pump.next_arrival(code, 0, 0.0, pars, rng)[1]
 
 
 ChainArgs = tuple  # (pe, consts, tau, code, pars, tables): see chain_args
@@ -78,7 +62,7 @@ def chain_args(model: Model, size: int = 512) -> ChainArgs:
     """Arguments of :func:`atom_step` for a diagonal model (tables for n < ``size``)."""
     consts = (model.g, model.gamma, model.kappa, model.nbar_bath, model.detuning)
     tables = entry_tables(int(size), *consts, model.tau)
-    code, pars = _pump_args(model)
+    code, pars = pump.kernel_args(model)
     return (float(model.pe), consts, float(model.tau), int(code), pars, tables)
 
 

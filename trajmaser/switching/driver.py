@@ -75,14 +75,6 @@ class _Task:
         return run_replica(self.plan, block)
 
 
-def _run_to_file():
-    try:  # run/ with backends
-        from trajmaser.run import run_to_file
-    except ImportError:
-        from trajmaser.run.engine import run_to_file
-    return run_to_file
-
-
 def simulate(
     plan: SwitchingPlan,
     replicas: int,
@@ -103,7 +95,8 @@ def simulate(
     RunOutcome
         ``result`` is the merged :class:`Replicas` on rank 0 when ``complete``.
     """
-    run_to_file = _run_to_file()
+    from trajmaser.run import run_to_file
+
     meta = {**(meta or {}), "switching_plan": _plan_meta(plan)}
     kw = dict(from_arrays=Replicas.from_arrays, meta=meta, resume=resume, progress=progress)
     if output is not None:

@@ -1,12 +1,14 @@
 """Is a run's steady window stationary?  Exact, from the density-matrix chain.
 
-The cavity just before atom b is M^b F p0 (p0 the initial field, F the map to the first
-arrival, M the step matrix of :func:`trajmaser.dm.switching.step_matrix`).  Its distance from
-the stationary law π is the largest of the total-variation distance and the relative errors
-of n̄ and Var n (the moments the summaries report; a far-away peak of tiny weight barely moves
-the total variation but can move the variance a lot).  The smallest burn-in with distance ≤
-``STATIONARY_TV`` is found by bisection over binary powers of M (the distance decays with b;
-its slowest rate is the relaxation of :func:`trajmaser.dm.switching.relaxation_atoms`).
+The cavity just before atom k is M^k p0 (p0 the law just before atom 0, M the step matrix of
+:func:`trajmaser.dm.switching.step_matrix`).  A run's steady "arrival" block averages atoms
+b … b + W − 1 (b = burn_in, W = atoms − burn_in), so it estimates the window law
+p̄_b = M^b q, q = (1/W) Σ_{k<W} M^k p0 (the time block averages the same stretch of time).
+Its distance from the stationary law π is the largest of the total-variation distance and
+the relative errors of n̄ and Var n (the moments the summaries report; a far-away peak of
+tiny weight barely moves the total variation but can move the variance a lot).  The total
+variation of M^b q never grows with b, so the smallest sufficient burn-in (window length
+kept) is found by bisection over binary powers of M; q itself by doubling sums of powers.
 Models with coherent atoms or fields use the relaxation time alone: distance
 e^{−burn_in / relaxation}.
 """
@@ -74,6 +76,23 @@ def _after(step: np.ndarray, p0: np.ndarray, atoms: int) -> np.ndarray:
     return v
 
 
+def _window_law(step: np.ndarray, p0: np.ndarray, window: int) -> np.ndarray:
+    """(1/W) Σ_{k<W} M^k p0, from A_j = Σ_{k<2^j} M^k and P_j = M^{2^j} built by doubling."""
+    window = max(int(window), 1)
+    sums, powers = [np.eye(step.shape[0])], [step]
+    while 2 ** len(sums) <= window:
+        a, p = sums[-1], powers[-1]
+        sums.append((a + p @ a) / 2.0)  # kept as a mean (unit column sums)
+        powers.append(_square(p))
+    out, v = np.zeros_like(p0), p0
+    for j in range(len(sums) - 1, -1, -1):
+        if window >> j & 1:
+            out += 2**j * (sums[j] @ v)
+            v = powers[j] @ v
+            v /= v.sum()
+    return out / out.sum()
+
+
 def stationarity(model: Model, run: RunParams, *, tol: float = STATIONARY_TV) -> dict:
     """How far a run's steady window starts from the stationary field.
 
@@ -89,15 +108,11 @@ def stationarity(model: Model, run: RunParams, *, tol: float = STATIONARY_TV) ->
     -------
     dict
         ``relaxation_atoms``, ``burn_in``, ``window`` (atoms − burn_in), ``distance`` of the
-        cavity just before atom ``burn_in`` from the stationary arrival law: the largest of
-        its total-variation distance and the relative errors of n̄ and Var n (for
-        non-diagonal models the bound e^{−burn_in/relaxation}), ``needed_burn_in`` (the
-        smallest burn-in with distance ≤ tol, found by bisection over binary powers of M;
-        non-diagonal models: relaxation · ln(1/tol)), ``stationary`` (distance ≤ tol).
+        window law from the stationary arrival law (module docstring; for non-diagonal
+        models the bound e^{−burn_in/relaxation}), ``needed_burn_in`` (the smallest burn-in
+        with distance ≤ tol for the same window length; non-diagonal models:
+        relaxation · ln(1/tol)), ``stationary`` (distance ≤ tol).
     """
-    from trajmaser import dm
-    from trajmaser.dm.atomstats import gap_map
-
     burn = int(run.burn_in)
     out = {"burn_in": burn, "window": int(run.atoms) - burn}
     if not model.is_diagonal:
@@ -105,13 +120,12 @@ def stationarity(model: Model, run: RunParams, *, tol: float = STATIONARY_TV) ->
         dist = math.exp(-burn / relax) if relax > 0 else 0.0
         need = int(math.ceil(relax * math.log(1.0 / tol)))
     else:
-        st, step = exact.chain(model)
-        nm = st["nmax"]
+        _, step = exact.chain(model)
         pi = exact.stationary_gth(step)  # accurate where the chain is nearly decomposable
-        p0 = gap_map(model, nm)[1] @ dm.initial_distribution(model, nm)
+        q = _window_law(step, exact.first_arrival_law(model), out["window"])
         relax = exact.relaxation_of(step, pi)
-        dist = _distance(_after(step, p0, burn), pi)
-        need = 0 if dist <= tol else _needed_burn_in(step, p0, pi, tol)
+        dist = _distance(_after(step, q, burn), pi)
+        need = 0 if dist <= tol else _needed_burn_in(step, q, pi, tol)
     out.update(relaxation_atoms=relax, distance=dist, needed_burn_in=need)
     out["stationary"] = bool(dist <= tol)
     return out
@@ -120,8 +134,8 @@ def stationarity(model: Model, run: RunParams, *, tol: float = STATIONARY_TV) ->
 def stationarity_warning(model: Model, run: RunParams, *, tol: float = STATIONARY_TV) -> str | None:
     """A warning when the run's burn-in ends before the field is stationary, else None.
 
-    The text gives the relaxation time, the distance left at ``burn_in`` and the burn-in that
-    would do; it also notes a window shorter than the relaxation time.
+    The text gives the relaxation time, the distance of the window from stationary and the
+    burn-in that would do (same window length).
     """
     s = stationarity(model, run, tol=tol)
     if s["stationary"]:
@@ -129,13 +143,9 @@ def stationarity_warning(model: Model, run: RunParams, *, tol: float = STATIONAR
     relax = s["relaxation_atoms"]
     text = (
         f"burn_in = {s['burn_in']} atoms is too short for a stationary steady window: the field "
-        f"relaxes over {relax:.3g} atoms (slowest mode), and just before atom {s['burn_in']} it "
-        f"is still {s['distance']:.2g} from stationary (total variation or relative error of "
-        f"n and Var n); burn_in >= {s['needed_burn_in']} would do"
+        f"relaxes over {relax:.3g} atoms (slowest mode), and averaged over the window of "
+        f"{s['window']} atoms it is still {s['distance']:.2g} from stationary (total variation "
+        f"or relative error of n and Var n); burn_in >= {s['needed_burn_in']} (with the same "
+        f"window) would do."
     )
-    if s["window"] < relax:
-        text += (
-            f" (the window of {s['window']} atoms is also shorter than the relaxation time, so "
-            "each trajectory samples only part of the slow fluctuations)"
-        )
-    return text + "."
+    return text
