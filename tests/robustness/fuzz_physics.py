@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from fuzz_configs import config_case
-from fuzz_exec import TIMEOUT, check_run_json, run_cli, traceback_cause
+from fuzz_exec import TIMEOUT, check_run_json, run_cli, traceback_cause, where
 from hypothesis import strategies as st
 
 OMEGA_C = 314159265358.9793
@@ -60,7 +60,7 @@ def check_answer(
     """
     ran = run_cli(["compare", "out.npz", "--json", f"--k={k}"], workdir, timeout=TIMEOUT)
     if ran.timed_out:
-        return f"hang: compare still running after {TIMEOUT:g} s"
+        return f"hang: compare still running after {TIMEOUT:g} s in {where(ran.stack, False)}"
     if "Traceback (most recent call last)" in ran.stderr:
         return f"traceback: compare: {traceback_cause(ran.stderr)}"
     problem = check_run_json(workdir, stdout, atoms=atoms, ntraj=ntraj)
