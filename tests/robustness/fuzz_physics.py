@@ -9,11 +9,12 @@ Rates span strong damping (κτ up to ~10³, e.g. Q = 2e5 at the paper's Ω and 
 from __future__ import annotations
 
 import json
+import math
 from functools import partial
 from pathlib import Path
 
 from fuzz_configs import config_case
-from fuzz_exec import TIMEOUT, check_run_json, run_cli, traceback_cause
+from fuzz_exec import TIMEOUT, check_run_json, run_cli, traceback_cause, where
 from hypothesis import strategies as st
 
 OMEGA_C = 314159265358.9793
@@ -59,7 +60,7 @@ def check_answer(
     """
     ran = run_cli(["compare", "out.npz", "--json", f"--k={k}"], workdir, timeout=TIMEOUT)
     if ran.timed_out:
-        return f"hang: compare still running after {TIMEOUT:g} s"
+        return f"hang: compare still running after {TIMEOUT:g} s in {where(ran.stack, False)}"
     if "Traceback (most recent call last)" in ran.stderr:
         return f"traceback: compare: {traceback_cause(ran.stderr)}"
     problem = check_run_json(workdir, stdout, atoms=atoms, ntraj=ntraj)
@@ -68,11 +69,11 @@ def check_answer(
     if ran.returncode in (0, 1):
         try:
             series = json.loads(ran.stdout)["series"]
-            bad = [
-                (q["max_abs_z"], q["p_value"], f"{block} {name}")
-                for block, qs in series.items()
-                for name, q in qs.items()
-                if not (q["max_abs_z"] < k and q["p_value"] > P_MIN)
+            bad = [  # max_abs_z is null for an infinite z (a zero error bar, a difference)
+                (math.inf if q["max_abs_z"] is None else q["max_abs_z"], q["p_value"], f"{b} {n}")
+                for b, qs in series.items()
+                for n, q in qs.items()
+                if not (q["max_abs_z"] is not None and q["max_abs_z"] < k and q["p_value"] > P_MIN)
             ]
         except (ValueError, KeyError, AttributeError, TypeError) as exc:
             return f"compare --json output unreadable ({exc!r})"
