@@ -16,18 +16,15 @@ from trajmaser.fuel import FuelResult, fuel_pe, fuel_tq
 from trajmaser.params import ConfigError, InitialField, Model, RunParams
 from trajmaser.results import Result
 from trajmaser.trajectories.driver import simulate, simulate_block
+from trajmaser.validate import validate  # the function; it shadows the module's name
 
 
 def __getattr__(name: str):
-    # compare and validate pull in scipy.stats (seconds of import time): load them when asked
+    # compare pulls in scipy.stats (seconds of import time): load it only when asked for
     if name == "compare_result":
         from trajmaser.compare import compare_result
 
         return compare_result
-    if name == "validate":
-        from trajmaser.validate import validate
-
-        return validate
     raise AttributeError(f"module 'trajmaser' has no attribute {name!r}")
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import norm
 
 ALPHA = 0.01
 FAMILIES = ("time", "arrival", "steady_time", "steady_arrival")
@@ -475,6 +474,8 @@ def fallback_test(result, refs: dict[str, FamilyReference], *, alpha: float = AL
         rec = asm.points[fam][q]
         z.append((rec["traj"][k] - rec["ref"][k]) / rec["err"][k])
     z = np.asarray(z, dtype=float)
+    from scipy.stats import norm  # imported here: scipy.stats costs seconds at CLI start
+
     zc = float(norm.isf(alpha / (2 * max(z.size, 1))))
     zmax = float(np.max(np.abs(z))) if z.size else 0.0
     p_value = min(1.0, 2 * z.size * float(norm.sf(zmax))) if z.size else 1.0
