@@ -11,7 +11,7 @@ The public surface::
 from importlib.metadata import PackageNotFoundError, version
 
 from trajmaser.config import Config, config_from_dict, load_config
-from trajmaser.dm.diagonal import steady
+from trajmaser.dm import steady
 from trajmaser.fuel import FuelResult, fuel_pe, fuel_tq
 from trajmaser.params import ConfigError, Model, RunParams
 from trajmaser.results import Result

@@ -125,7 +125,7 @@ def compare_result(
         check_reference_times(reference["time"], result.times)
         series["time"] = _series_block(result.time, reference, omega)
     else:
-        from trajmaser.dm import diagonal as dm
+        from trajmaser import dm
 
         series["time"] = _series_block(result.time, dm.time_series(model, result.times), omega)
         series["arrival"] = _series_block(

@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass, field
 
 FUEL_MODELS = ("star", "spin", "thermal", "state")
-PUMP_STATISTICS = ("regular", "poisson", "binomial")
 METHODS = ("auto", "fock", "general")
 INITIAL_KINDS = ("thermal", "vacuum", "fock", "coherent")
 
@@ -71,8 +70,14 @@ class Model:
         Mean photon number of the cold bath (0 in the paper).
     initial : InitialField
         Cavity state at t = 0.
-    statistics, rate, p : str, float, float
-        Pump statistics, mean arrival rate r (1/s) and the binomial slot probability.
+    statistics, rate : str, float
+        Pump statistics (a name in :mod:`trajmaser.pump`) and mean arrival rate r (1/s).
+    p : float
+        The binomial slot probability (``pump_values["p"]``).
+    pump_params : mapping or tuple of (str, float) pairs
+        Further parameters of the pump statistics by their ``[pump]`` key (e.g.
+        ``{"jitter": 0.3}``); stored as sorted ``(key, value)`` pairs.  A ``"p"`` given here
+        is moved to :attr:`p`.
     """
 
     pe: float
@@ -88,6 +93,22 @@ class Model:
     initial: InitialField = field(default_factory=InitialField)
     statistics: str = "regular"
     p: float = 1.0
+    pump_params: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        items = dict(self.pump_params)
+        if "p" in items:
+            p = float(items.pop("p"))
+            if self.p != 1.0 and self.p != p:
+                raise ConfigError(f"Model got p = {self.p} and pump_params p = {p}; give one")
+            object.__setattr__(self, "p", p)
+        pairs = tuple(sorted((str(k), float(v)) for k, v in items.items()))
+        object.__setattr__(self, "pump_params", pairs)
+
+    @property
+    def pump_values(self) -> dict[str, float]:
+        """Every pump-statistics parameter by its ``[pump]`` key: ``p`` and ``pump_params``."""
+        return {"p": self.p, **dict(self.pump_params)}
 
     @property
     def nbar_initial(self) -> float:

@@ -9,15 +9,21 @@ is wrong and what is allowed.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
-from trajmaser.params import METHODS, PUMP_STATISTICS, ConfigError, Model, RunParams
+import numpy as np
+
+from trajmaser import pump
+from trajmaser.params import METHODS, ConfigError, Model, RunParams
 
 __all__ = [
     "check_atom_state",
     "check_cavity",
     "check_detector_efficiency",
     "check_model",
+    "check_nonnegative",
     "check_pump",
+    "check_pump_params",
     "check_run",
 ]
 
@@ -27,36 +33,66 @@ def _finite(name: str, value: float) -> None:
         raise ConfigError(f"{name} must be a finite number, got {value!r}")
 
 
-def check_pump(statistics: str, rate: float, tau: float, p: float = 1.0) -> None:
+def check_pump(
+    statistics: str,
+    rate: float,
+    tau: float,
+    params: Mapping[str, float] | None = None,
+    kappa: float = 0.0,
+) -> None:
     """Check that the pump parameters describe non-overlapping atoms.
+
+    Parameters
+    ----------
+    statistics : str
+        A registered statistics (:data:`trajmaser.pump.NAMES`).
+    rate, tau : float
+        Mean rate r (1/s) and interaction time τ (s).
+    params : mapping, optional
+        The statistics' extra keys (e.g. ``{"p": 0.5}``); keys of other statistics are
+        ignored, ``pump_values`` of a model can be passed as it is.
+    kappa : float
+        Cavity loss rate; when positive, the overlap message also gives the bound on Nex.
 
     Raises
     ------
     ConfigError
         If the statistics is unknown, the rate or τ is not positive and finite, if rτ ≥ 1
-        (atoms would overlap), or for binomial pumping if p is outside (0, 1] or the slot p/r
-        is shorter than τ.
+        (atoms would overlap), or the statistics' own rule fails (e.g. binomial: p in (0, 1]
+        and slots p/r ≥ τ; jitter: 0 ≤ j ≤ 1 and (1 − j)/r ≥ τ).
     """
-    if statistics not in PUMP_STATISTICS:
-        raise ConfigError(
-            f"unknown pump statistics {statistics!r}; allowed: {', '.join(PUMP_STATISTICS)}"
-        )
+    entry = pump.get(statistics)
     if not (rate > 0 and math.isfinite(rate)):
         raise ConfigError(f"pump rate must be positive and finite, got {rate}")
     if not (tau > 0 and math.isfinite(tau)):
         raise ConfigError(f"interaction time tau must be positive and finite, got {tau}")
     if rate * tau >= 1.0:
+        hint = f", Nex < {1.0 / (tau * kappa):.6g}" if kappa > 0 else ""
         raise ConfigError(
-            f"atoms overlap: rate*tau = {rate * tau:.6g} must be < 1 "
-            f"(rate = {rate:.6g} /s, tau = {tau:.6g} s)"
+            f"atoms overlap: pump rate r = {rate:.6g}/s with tau = {tau:.6g} s gives "
+            f"r·tau = {rate * tau:.6g}, but r·tau < 1 is required (r < {1.0 / tau:.6g}/s{hint})"
         )
-    if statistics == "binomial":
-        if not (0.0 < p <= 1.0):
-            raise ConfigError(f"binomial pump needs 0 < p <= 1, got p = {p}")
-        if p / rate < tau * (1.0 - 1e-12):
+    entry.check(rate, tau, entry.values(dict(params or {})))
+
+
+def check_pump_params(statistics: str, params: Mapping[str, float]) -> None:
+    """Check that every key of ``params`` is one that ``statistics`` uses.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key, the statistics that use it and the keys ``statistics`` takes.
+    """
+    entry = pump.get(statistics)
+    own = [k.name for k in entry.keys]
+    users = pump.keys()
+    for key in params:
+        if key not in own:
+            by = users.get(key)
+            which = f"used only by statistics {', '.join(map(repr, by))}" if by else "unknown"
+            takes = ", ".join(own) if own else "no extra keys"
             raise ConfigError(
-                f"binomial slot p/rate = {p / rate:.6g} s is shorter than tau = {tau:.6g} s; "
-                f"need p >= rate*tau = {rate * tau:.6g}"
+                f"pump parameter {key!r} is {which}, not by {statistics!r} (it takes {takes})"
             )
 
 
@@ -104,9 +140,24 @@ def check_model(model: Model) -> None:
     ConfigError
         The first rule the model breaks.
     """
-    check_pump(model.statistics, model.rate, model.tau, model.p)
+    check_pump_params(model.statistics, dict(model.pump_params))
+    check_pump(model.statistics, model.rate, model.tau, model.pump_values, model.kappa)
     check_atom_state(model.pe, model.coherence)
     check_cavity(model)
+
+
+def check_nonnegative(name: str, values) -> None:
+    """Check that every entry of ``values`` (atom indices, times) is finite and >= 0.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``name`` and the first bad value.
+    """
+    arr = np.asarray(values, dtype=float).ravel()
+    bad = ~(np.isfinite(arr) & (arr >= 0))
+    if bad.any():
+        raise ConfigError(f"{name} must be finite and >= 0, got {arr[bad][0]!r}")
 
 
 def check_detector_efficiency(eta: float) -> None:

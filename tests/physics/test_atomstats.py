@@ -18,7 +18,6 @@ import qutip as qt
 from scipy.linalg import expm
 
 from trajmaser import dm
-from trajmaser.dm import diagonal
 from trajmaser.dm.atomstats import atom_q, conditional_maps, gap_map
 from trajmaser.params import InitialField, Model, RunParams
 from trajmaser.trajectories import simulate_block
@@ -116,7 +115,7 @@ def test_conditional_maps_sum_to_atom_map(model):
     a_e, a_g = conditional_maps(model, 8)
     np.testing.assert_allclose(a_e + a_g, dm.atom_maps(model, 8)[0], atol=1e-13)
     s, _ = gap_map(model, 8)
-    np.testing.assert_allclose(s @ (a_e + a_g), diagonal._maps(model, 8).step, atol=1e-12)
+    np.testing.assert_allclose(s @ (a_e + a_g), dm.pump_maps(model, 8).step, atol=1e-12)
 
 
 @pytest.mark.parametrize("model", CASES, ids=lambda m: m.statistics)

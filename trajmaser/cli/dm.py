@@ -15,8 +15,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from trajmaser import dm
     from trajmaser.config import load_config
-    from trajmaser.dm import diagonal as dm
 
     cfg = load_config(args.config)
     if cfg.sweep:  # one steady state per sweep point

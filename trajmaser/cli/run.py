@@ -120,7 +120,7 @@ def _report(result, cfg, as_json: bool, *, with_dm: bool) -> int:
     summary["atoms"] = cfg.run.atoms if cfg is not None else None
     ref = None
     if with_dm and cfg is not None:
-        from trajmaser.dm import diagonal as dm
+        from trajmaser import dm
 
         try:
             steady = dm.steady(cfg.model())

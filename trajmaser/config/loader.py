@@ -17,17 +17,18 @@ try:  # Python >= 3.11
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+from trajmaser import pump as pump_registry
 from trajmaser.params import (
     FUEL_MODELS,
     INITIAL_KINDS,
     METHODS,
-    PUMP_STATISTICS,
     ConfigError,
     FuelParams,
     InitialField,
     Model,
     RunParams,
 )
+from trajmaser.rules import check_pump
 
 SECTIONS = ("fuel", "cavity", "pump", "run", "sweep")
 KEYS = {
@@ -43,7 +44,7 @@ KEYS = {
         "nbar_bath",
         "initial",
     ),
-    "pump": ("statistics", "Nex", "rate", "p"),
+    "pump": ("statistics", "Nex", "rate", *pump_registry.keys()),
     "run": (
         "atoms",
         "ntraj",
@@ -81,11 +82,19 @@ class CavityParams:
 
 @dataclass(frozen=True)
 class PumpParams:
-    """The ``[pump]`` table with the mean rate r resolved (1/s)."""
+    """The ``[pump]`` table with the mean rate r resolved (1/s).
+
+    ``params`` holds the statistics' own keys as sorted ``(key, value)`` pairs.
+    """
 
     statistics: str
     rate: float
-    p: float = 1.0
+    params: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def p(self) -> float:
+        """The binomial slot probability (1 when not given)."""
+        return dict(self.params).get("p", 1.0)
 
 
 @dataclass(frozen=True)
@@ -128,7 +137,7 @@ class Config:
             nbar_bath=self.cavity.nbar_bath,
             initial=self.cavity.initial,
             statistics=self.pump.statistics,
-            p=self.pump.p,
+            pump_params=self.pump.params,
         )
 
     def grid(self) -> list[tuple[dict, Config]]:
@@ -323,7 +332,7 @@ def _cavity(t: dict) -> CavityParams:
 
 
 def _pump(t: dict, cav: CavityParams) -> PumpParams:
-    stats = _choice(t, "pump", "statistics", PUMP_STATISTICS, "regular")
+    stats = _choice(t, "pump", "statistics", pump_registry.NAMES, "regular")
     if ("Nex" in t) == ("rate" in t):
         raise ConfigError("[pump] give exactly one of Nex (r = Nex·κ) or rate (1/s)")
     if "Nex" in t:
@@ -332,26 +341,17 @@ def _pump(t: dict, cav: CavityParams) -> PumpParams:
         rate = _num(t, "pump", "Nex", lo=0.0, lo_open=True) * cav.kappa
     else:
         rate = _num(t, "pump", "rate", lo=0.0, lo_open=True)
-    if rate * cav.tau >= 1.0:
-        rmax = 1.0 / cav.tau
-        hint = f" (Nex < {rmax / cav.kappa:.6g})" if cav.kappa > 0 else ""
-        raise ConfigError(
-            f"pump rate r = {rate:.6g}/s with tau = {cav.tau:.6g} s gives r·tau = "
-            f"{rate * cav.tau:.6g}: atoms would overlap; r·tau < 1 is required, "
-            f"i.e. r < {rmax:.6g}/s{hint}"
-        )
-    if stats == "binomial":
-        p = _num(t, "pump", "p", lo=0.0, lo_open=True, hi=1.0)
-        if p / rate < cav.tau:
-            raise ConfigError(
-                f"[pump] binomial slots p/r = {p / rate:.6g} s are shorter than tau = "
-                f"{cav.tau:.6g} s; need p >= r·tau = {rate * cav.tau:.6g}"
-            )
-    elif "p" in t:
-        raise ConfigError(f"[pump] p is used only by statistics = 'binomial', not {stats!r}")
-    else:
-        p = 1.0
-    return PumpParams(statistics=stats, rate=rate, p=p)
+    own = [k.name for k in pump_registry.get(stats).keys]
+    for key, users in pump_registry.keys().items():
+        if key in t and key not in own:
+            which = ", ".join(repr(u) for u in users)
+            raise ConfigError(f"[pump] {key} is used only by statistics = {which}, not {stats!r}")
+    params = {key: _num(t, "pump", key) for key in own}
+    try:
+        check_pump(stats, rate, cav.tau, params, kappa=cav.kappa)
+    except ConfigError as exc:
+        raise ConfigError(f"[pump] {exc}") from None
+    return PumpParams(statistics=stats, rate=rate, params=tuple(sorted(params.items())))
 
 
 def _run(t: dict) -> RunParams:

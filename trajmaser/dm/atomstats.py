@@ -6,12 +6,9 @@ conditional maps A_e and A_g (A_e + A_g = A): 1ᵀA_e p is the probability that 
 the cavity distribution p leaves excited, and A_e p / 1ᵀA_e p the cavity after that outcome.
 
 Between the end of one interaction and the next arrival the empty cavity evolves under the
-gap map S, averaged over the pump statistics (gaps are independent of the outcomes for all
-three statistics):
-
-* regular: S = e^{G(1/r − τ)};
-* poisson: S = μ(μ − G)^{-1}, μ = 1/(1/r − τ);
-* binomial: S = [Σ_j p(1 − p)^j e^{G j p/r}] e^{G(p/r − τ)}.
+gap map S, averaged over the pump statistics (the gaps are independent of the outcomes for
+every statistics; S is :attr:`trajmaser.pump.AveragedMaps.gap`, e.g. e^{G(1/r − τ)} for
+regular pumping and μ(μ − G)^{-1}, μ = 1/(1/r − τ), for Poisson pumping).
 
 M = S A maps the cavity just before atom k to just before atom k + 1.  For W consecutive
 atoms k0 … k0+W−1 with arrival distributions p_k = M^{k−k0} p_{k0},
@@ -33,8 +30,13 @@ import math
 import numpy as np
 from scipy.sparse.linalg import expm_multiply
 
-from trajmaser.dm import diagonal as dm
+from trajmaser.dm.cutoff import grow_nmax, nmax_estimate
+from trajmaser.dm.diagonal import fixed_point, pump_maps
+from trajmaser.dm.initial import initial_distribution, initial_support
+from trajmaser.dm.photons import photon_stats, tail
+from trajmaser.dm.populations import embed_trace, interaction_generator
 from trajmaser.params import Model
+from trajmaser.rules import check_detector_efficiency, check_model, check_nonnegative
 
 __all__ = ["atom_q", "conditional_maps", "gap_map"]
 
@@ -63,14 +65,14 @@ def conditional_maps(model: Model, nmax: int) -> tuple[np.ndarray, np.ndarray]:
         (A_e p)(n) = probability that the atom leaves excited and the cavity holds n photons,
         for a cavity p(n) just before the atom enters; A_e + A_g = dm.atom_maps(model)[0].
     """
+    check_model(model)
     _check_diagonal(model)
-    dm.check_model(model)
     nmax = int(nmax)
     if nmax < 1:
         raise ValueError(f"nmax must be >= 1, got {nmax}")
     n1 = nmax + 1
-    emb, _ = dm._embed_trace(model, nmax)
-    gen = dm.interaction_generator(model, nmax).tocsc()
+    emb, _ = embed_trace(model, nmax)
+    gen = interaction_generator(model, nmax).tocsc()
     prop = expm_multiply(gen * model.tau, emb)  # e^{Lτ} E without the dense exponential
     return prop[:n1].copy(), prop[n1 : 2 * n1].copy()
 
@@ -85,22 +87,9 @@ def gap_map(model: Model, nmax: int) -> tuple[np.ndarray, np.ndarray]:
         before atom 0 (identity for ``regular`` and ``poisson``; the geometric number of empty
         slots for ``binomial``).
     """
-    dm.check_model(model)
-    gen = dm.gap_generator(model, int(nmax))
-    eye = np.eye(gen.shape[0])
-    r, tau = model.rate, model.tau
-    if model.statistics == "regular":
-        return dm._gap_exp(gen, 1.0 / r - tau)[0], eye
-    if model.statistics == "poisson":
-        mu = 1.0 / (1.0 / r - tau)
-        return mu * np.linalg.solve(mu * eye - gen, eye), eye
-    p, slot = model.p, model.p / r
-    if slot < tau:
-        raise ValueError(f"binomial slot p/r = {slot:.4g} s shorter than tau = {tau:.4g} s")
-    ggap = dm._gap_exp(gen, slot - tau)[0]
-    gslot = dm._gap_exp(gen, slot)[0]
-    geo = p * np.linalg.solve(eye - (1.0 - p) * gslot, eye)
-    return geo @ ggap, geo
+    check_model(model)
+    m = pump_maps(model, int(nmax), atom_map=np.eye(int(nmax) + 1))
+    return m.gap, m.first
 
 
 def atom_q(
@@ -144,52 +133,48 @@ def atom_q(
         cavity just before an atom, averaged over the W counted atoms (what a trajectory run's
         steady "arrival" block estimates).
     """
+    check_model(model)
     _check_diagonal(model)
     window = int(window)
     if window < 1:
         raise ValueError(f"window must be >= 1 atom, got {window}")
-    if not 0.0 < efficiency <= 1.0:
-        raise ValueError(f"efficiency must be in (0, 1], got {efficiency}")
-    if start is not None and int(start) < 0:
-        raise ValueError(f"start must be >= 0, got {start}")
+    check_detector_efficiency(efficiency)
+    if start is not None:
+        check_nonnegative("start", start)
     if nmax is not None:
         return _atom_q(model, window, start, efficiency, int(nmax))
-    nm = max(dm._nmax_estimate(model, tol), dm._initial_support(model))
-    while True:
-        out = _atom_q(model, window, start, efficiency, nm)
-        if out["tail"] < tol:
-            return out
-        if nm >= dm.NMAX_LIMIT:
-            raise ValueError(
-                f"no steady state within nmax={dm.NMAX_LIMIT}: the field keeps growing "
-                f"(pe={model.pe}, Nex={model.nex:.4g}); tail={out['tail']:.3g}"
-            )
-        nm = min(dm.NMAX_LIMIT, int(1.5 * nm) + 5)
+    return grow_nmax(
+        lambda nm: _atom_q(model, window, start, efficiency, nm),
+        lambda out: out["tail"],
+        model,
+        max(nmax_estimate(model, tol), initial_support(model)),
+        tol,
+    )
 
 
 def _atom_q(model: Model, window: int, start: int | None, efficiency: float, nmax: int) -> dict:
     a_e, a_g = conditional_maps(model, nmax)
-    s_map, first = gap_map(model, nmax)
-    step = s_map @ (a_e + a_g)
+    maps = pump_maps(model, nmax, atom_map=a_e + a_g)
+    s_map, step = maps.gap, maps.step
     if start is None:
-        p = dm._fixed_point(step)
+        p = fixed_point(step)
     else:
-        p = first @ dm.initial_distribution(model, nmax)
+        p = maps.first @ initial_distribution(model, nmax)
         for _ in range(int(start)):
             p = step @ p
-    field = dm.photon_stats(p, model.omega)
+    field = photon_stats(p, model.omega)
     ones_e = efficiency * a_e.sum(axis=0)  # 1ᵀ η A_e
     s_ae = efficiency * (s_map @ a_e)
     u = np.zeros_like(p)
     p_sum = np.zeros_like(p)
-    mean, pairs, tail = 0.0, 0.0, dm._tail(p)
+    mean, pairs, top = 0.0, 0.0, tail(p)
     for _ in range(window):
         p_sum += p
         mean += float(ones_e @ p)
         pairs += float(ones_e @ u)
         u = step @ u + s_ae @ p
         p = step @ p
-        tail = max(tail, dm._tail(p))
+        top = max(top, tail(p))
     fact2 = 2.0 * pairs  # ⟨N(N−1)⟩
     var = fact2 + mean - mean * mean
     return {
@@ -199,7 +184,7 @@ def _atom_q(model: Model, window: int, start: int | None, efficiency: float, nma
         "n_var": var,
         "mandel_q": var / mean - 1.0 if mean > 0 else math.nan,
         "nmax": nmax,
-        "tail": tail,
+        "tail": top,
         "field": field,
-        "field_window": dm.photon_stats(p_sum, model.omega),
+        "field_window": photon_stats(p_sum, model.omega),
     }

@@ -2,8 +2,9 @@
 
 Atoms arrive after gaps τ + Exp(μ), μ = 1/(1/r − τ), the first at t = 0.  Split the cavity
 distribution into the part with an atom inside, carried as the unnormalised atom–cavity
-vector Z (the reduced space of :func:`trajmaser.dm.interaction_generator`), and the part in
-a gap, y.  An atom enters at rate μ from the gap and leaves exactly τ later, so for t > τ
+vector Z (the reduced space of :func:`trajmaser.dm.populations.interaction_generator`), and
+the part in a gap, y.  An atom enters at rate μ from the gap and leaves exactly τ later, so
+for t > τ
 
     Z' = L Z + μ E y(t) − μ e^{Lτ} E y(t − τ)
     y' = (G − μ) y + μ A y(t − τ),          A = Tr e^{Lτ} E,
@@ -25,7 +26,12 @@ import math
 import numpy as np
 from scipy.linalg import expm
 
+from trajmaser import pump
+from trajmaser.dm.initial import initial_distribution
+from trajmaser.dm.photons import population_rows
+from trajmaser.dm.populations import embed_trace, gap_generator, interaction_generator
 from trajmaser.params import Model
+from trajmaser.rules import check_model
 
 _OFFSETS = (np.array([0, 1, 2, 3]), np.array([-1, 0, 1, 2]), np.array([-2, -1, 0, 1]))
 _VINV = tuple(np.linalg.inv(np.vander(o.astype(float), 4, increasing=True)) for o in _OFFSETS)
@@ -92,24 +98,21 @@ def poisson_time_series(
     dict
         ``n_mean``, ``n_var``, ``p`` (rows), ``nmax``, ``tail``, ``steps``.
     """
-    from trajmaser.dm.diagonal import (
-        _embed_trace,
-        _moments_rows,
-        _tail,
-        check_model,
-        gap_generator,
-        initial_distribution,
-        interaction_generator,
-    )
-
     check_model(model)
-    tau, mu = model.tau, 1.0 / (1.0 / model.rate - model.tau)
+    stats = pump.get(model.statistics)
+    mu = stats.dead_time_rate(model.rate, model.tau, stats.values(model.pump_values))
+    if mu is None or not model.is_diagonal:
+        raise ValueError(
+            "poisson_time_series needs a diagonal model whose intervals are tau + Exp(mu) "
+            f"(statistics 'poisson'), got {model.statistics!r}"
+        )
+    tau = model.tau
     m = steps if steps is not None else max(8, math.ceil(mu * tau / mu_h))
     if m < 4:
         raise ValueError(f"steps per delay interval must be >= 4, got {m}")
     h = tau / m
     n1 = nmax + 1
-    emb, tr = _embed_trace(model, nmax)
+    emb, tr = embed_trace(model, nmax)
     gen_l = interaction_generator(model, nmax).toarray()
     prop_l = expm(gen_l * tau)
     amap = tr @ prop_l @ emb
@@ -152,8 +155,6 @@ def poisson_time_series(
                 z = e_z @ z + z_in - z_out
             rows[k] = tr @ z + y
         yprev, ystart = seg, seg[m]
-    out = _moments_rows(rows) if t.size else {}
-    out["nmax"] = nmax
-    out["tail"] = max((_tail(v) for v in rows), default=0.0)
+    out = population_rows(rows, nmax)
     out["steps"] = m
     return out

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from trajmaser.params import Model, RunParams
-from trajmaser.pump import slot_length, statistics_code
+from trajmaser.pump import kernel_args
 from trajmaser.results import Result
 from trajmaser.rules import check_model, check_run
 from trajmaser.trajectories.fock import INIT_FOCK, INIT_THERMAL, fock_tables, run_fock
@@ -158,8 +158,7 @@ def _fock_block(
     tables = fock_tables(max(levels, 64), *consts, float(model.tau))
     raw = RawAccumulators.zeros(plan.samples, levels)
     maxn = np.zeros(1, dtype=np.int64)
-    code = statistics_code(model.statistics)
-    pump_args = (code, slot_length(model.statistics, model.rate, model.p), model.rate, model.p)
+    pump_args = kernel_args(model)
     plan_args = (
         plan.times,
         plan.arrival_index,

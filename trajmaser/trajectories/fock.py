@@ -223,13 +223,13 @@ def run_fock(
     ----------------------------------------------------------------------------
     consts : (g, gamma, kappa, nbar_bath, detuning)
     init_kind, init_value : INIT_THERMAL with q = n̄/(1+n̄), or INIT_FOCK with n
-    pump_args : (code, slot_len, rate, p)
+    pump_args : (code, pars) from :func:`trajmaser.pump.kernel_args`
     plan_args : (times, arrival_index, strata, atoms, burn_in, first_steady_stratum)
     tables : (pnj_e, qe_e, pnj_g, qe_g) from :func:`fock_tables`
     maxn : int64[1], receives the largest photon number met (for histogram resizing)
     """
     g, gamma, kappa, nbar_bath, detuning = consts
-    code, slot_len, rate, p = pump_args
+    code, pump_pars = pump_args
     times, arrival_index, strata, atoms, burn_in, first = plan_args
     pnj_e, qe_e, pnj_g, qe_g = tables
     ntab = pnj_e.shape[0]
@@ -267,7 +267,7 @@ def run_fock(
         det_e = 0.0
         det_all = 0.0
         t = 0.0
-        slot, t_arr = first_arrival(code, slot_len, p, rng)
+        slot, t_arr = first_arrival(code, pump_pars, rng)
         k = 0
         ri = 0
         ja = 0
@@ -337,7 +337,7 @@ def run_fock(
                     det_e += 1.0
             passages[0] += 1
             k += 1
-            slot, t_arr = next_arrival(code, slot, t_arr, slot_len, tau, rate, p, rng)
+            slot, t_arr = next_arrival(code, slot, t_arr, pump_pars, rng)
         # ---- per-trajectory steady averages: one batch each
         _add_pair(steady_time, steady[0] * inv_probes, steady[1] * inv_probes)
         if n_steady_atoms > 0:

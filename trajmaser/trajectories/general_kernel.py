@@ -209,7 +209,7 @@ def stop(status, code, itr):
 @njit(cache=True)
 def run_general(ntraj, rng, blk, gap, atom, rates, pumpp, init, plan, raw, status):
     """All trajectories of one block; sums into ``raw`` (see run_general_block)."""
-    code, slot_len, rate, p, tau, eta = pumpp
+    code, pump_pars, tau, eta = pumpp
     times, strata, arrival_index, first, atoms, burn_in = plan
     time, time_hist, arrival, arrival_hist = raw[:4]
     p0, amps, wfull = atom
@@ -236,7 +236,7 @@ def run_general(ntraj, rng, blk, gap, atom, rates, pumpp, init, plan, raw, statu
         probe_sums[:] = 0.0
         sa_x, sa_y, n_ex, n_det = 0.0, 0.0, 0.0, 0.0
         u = rng.random()
-        slot, t_next = pump.first_arrival(code, slot_len, p, rng)
+        slot, t_next = pump.first_arrival(code, pump_pars, rng)
         t, ir, ia, k = 0.0, 0, 0, 0
         wg[:] = cg
         src, shift, scale = wg, 0, 1.0 / math.sqrt(norm2_levels(cg))
@@ -287,7 +287,7 @@ def run_general(ntraj, rng, blk, gap, atom, rates, pumpp, init, plan, raw, statu
                 n_det += 1.0
                 n_ex += 1.0 if excited else 0.0
             k += 1
-            slot, t_next = pump.next_arrival(code, slot, t_arr, slot_len, tau, rate, p, rng)
+            slot, t_next = pump.next_arrival(code, slot, t_arr, pump_pars, rng)
         windows = (atoms - burn_in, times.shape[0] - first)
         record_trajectory((k, sa_x, sa_y, n_ex, n_det), probe_sums, probe_hist, arr_hist,
                           windows, raw)  # fmt: skip
