@@ -52,6 +52,7 @@ from trajmaser.trajectories.records import RawAccumulators, RecordPlan
 __all__ = ["TOP_MAX", "TOP_TOL", "atom_eigenstates", "choose_nmax", "run_general_block"]
 
 _TAIL = 1e-14  # tail probability the automatic nmax aims for
+SUPPORT_TOL = 0.0  # edge levels with p(n) ≤ this (relative) are dropped after an exit
 
 
 # ----------------------------------------------------------------- set-up (plain Python)
@@ -181,6 +182,7 @@ def run_general_block(
     rng: np.random.Generator,
     plan: RecordPlan,
     levels: int | None = None,
+    support_tol: float = SUPPORT_TOL,
 ) -> RawAccumulators:
     """Run ``ntraj`` general-path trajectories and return their raw record sums.
 
@@ -200,6 +202,11 @@ def run_general_block(
     levels : int, optional
         Requested histogram bins; the accumulators get max(levels, nmax + 1) bins, so no
         weight ever overflows.
+    support_tol : float
+        After each exit measurement, photon-number levels at the edges of the cavity's
+        occupied range whose probability is at most ``support_tol`` are set to zero and the
+        kernel works only on the levels in between.  0 keeps every nonzero amplitude (the
+        exact state; then the result does not depend on the tracking at all).
 
     Returns
     -------
@@ -236,7 +243,7 @@ def run_general_block(
     outs = tuple(getattr(raw, name) for name in _RAW_NAMES)
     run_general(
         int(ntraj), rng, (a, b, d), (gap_a, gap_b), atom, rates, pump_args, init, plan_args,
-        outs, status,
+        outs, status, float(support_tol),
     )  # fmt: skip
     if status[ST_CODE] == CUT_STATE:
         where = f"trajectory {int(status[ST_TRAJ])} of this block; limit {TOP_MAX:g}"

@@ -34,6 +34,7 @@ from trajmaser.trajectories.general_steps import (
     draw_records,
     evolve,
     gap_pass,
+    support,
 )
 from trajmaser.trajectories.records import NSUMS
 
@@ -52,22 +53,24 @@ def gap_factors(gap_a, dt):
 
 @njit(cache=True)
 def gap_slow(fast, t, t_stop, u, ir, cavity, gap, work, rates, recs, out, rng):
-    """Exact gap from t to ``t_stop`` (records inside, or a jump), cavity = (src, shift, scale).
+    """Exact gap from t to ``t_stop`` (records inside, or a jump).
 
-    ``gap`` = (a, b) diagonal gap blocks; ``work`` = (ce, cg, we, wg, zero).  If ``fast``, the
-    rejected fast pass is first redone without the no-jump factor.  Leaves the cavity in
-    ``cg``; returns (t, u, ir, squared norm, Σnp, Σn²p, p at nmax), sums unnormalised.
+    ``cavity`` = (src, shift, scale, lo, hi), the cavity src[n + shift] · scale on the levels
+    [lo, hi]; ``gap`` = (a, b) diagonal gap blocks; ``work`` = (ce, cg, we, wg, zero).  If
+    ``fast``, the rejected fast pass is first redone without the no-jump factor.  Leaves the
+    cavity in ``cg`` (zero outside its new support); returns (t, u, ir, squared norm, Σnp,
+    Σn²p, p at nmax, lo, hi), sums unnormalised.
     """
-    src, shift, scale = cavity
+    src, shift, scale, lo, hi = cavity
     gap_a, gap_b = gap
     _, cg, we, wg, zero = work
-    nmax = cg.shape[0] - 2
     if fast:
-        gap_pass(src, shift, scale, 1.0, 1.0, cg, nmax)
+        gap_pass(src, shift, scale, 1.0, 1.0, cg, lo, hi, lo, hi)
     blk = (gap_a, gap_b, gap_a)
     t, u, ir = evolve(t, t_stop, u, ir, blk, zero, cg, (we, wg), rates, recs, out, rng)
-    nc, s1, s2, ptop = gap_pass(cg, 0, 1.0, 1.0, 1.0, cg, nmax)
-    return t, u, ir, nc, s1, s2, ptop
+    lo, hi = support(cg, 0, 0, cg.shape[0] - 2, 0.0)
+    nc, s1, s2, ptop = gap_pass(cg, 0, 1.0, 1.0, 1.0, cg, lo, hi, lo, hi)
+    return t, u, ir, nc, s1, s2, ptop, lo, hi
 
 
 @njit(cache=True)
@@ -80,25 +83,26 @@ def arrival_top(status, ptop):
 
 
 @njit(cache=True)
-def record_arrival(cg, nc, m1, m2, sums, hist):
-    """Arrival record: the pair (⟨n⟩, ⟨n²⟩) into ``sums`` and p(n) of ``cg`` / nc into ``hist``."""
-    for n in range(cg.shape[0] - 1):
+def record_arrival(cg, nc, m1, m2, sums, hist, lo, hi):
+    """Arrival record: the pair (⟨n⟩, ⟨n²⟩) into ``sums`` and p(n) of ``cg`` / nc (support
+    [lo, hi]) into ``hist``."""
+    for n in range(lo, hi + 1):
         hist[n] += (cg[n].real ** 2 + cg[n].imag ** 2) / nc
     _add_pair(sums, m1, m2)
 
 
 @njit(cache=True)
-def full_tau_pass(w, cg, inv, steady, we, wg, arr_hist):
+def full_tau_pass(w, cg, inv, steady, we, wg, arr_hist, lo, hi):
     """No-record interaction: (we, wg) = the precomputed full-τ blocks ``w`` applied to the atom
-    ⊗ cavity ``cg``; adds p(n) · ``inv`` to ``arr_hist`` if ``steady``.  Returns (‖ψ‖², ‖ψ_e‖²).
+    ⊗ cavity ``cg`` (zero outside [lo, hi], so only blocks lo … hi + 1 are occupied); adds p(n)
+    · ``inv`` to ``arr_hist`` if ``steady``.  Returns (‖ψ‖², ‖ψ_e‖²).
     """
-    nmax = cg.shape[0] - 2
     n2 = 0.0
     n_e = 0.0
     prev = 0j
-    for kk in range(cg.shape[0]):
+    for kk in range(lo, min(hi + 2, cg.shape[0])):
         cur = cg[kk]
-        if steady and kk <= nmax:
+        if steady and kk <= hi:
             arr_hist[kk] += (cur.real * cur.real + cur.imag * cur.imag) * inv
         e = w[kk, 0] * prev + w[kk, 1] * cur
         g = w[kk, 2] * prev + w[kk, 3] * cur
@@ -141,10 +145,10 @@ def interaction_slow(t, t_out, u, ir, nc, amp, add_hist, blk, work, arr_hist, ra
 
 @njit(cache=True)
 def exit_measure(n2, n_e, rng):
-    """Exit measurement in {e, g}: returns (excited, scale) with scale = 1/‖projected part‖."""
+    """Exit measurement in {e, g}: returns (excited, squared norm of the projected part)."""
     if rng.random() * n2 < n_e:
-        return True, 1.0 / math.sqrt(n_e)
-    return False, 1.0 / math.sqrt(n2 - n_e)
+        return True, n_e
+    return False, n2 - n_e
 
 
 @njit(cache=True)
@@ -207,92 +211,117 @@ def stop(status, code, itr):
 
 
 @njit(cache=True)
-def run_general(ntraj, rng, blk, gap, atom, rates, pumpp, init, plan, raw, status):
-    """All trajectories of one block; sums into ``raw`` (see run_general_block)."""
+def trajectory(rng, recs, blk, gap, atom, rates, pumpp, plan, lim, raw, status, work, hists):
+    """The atom passages of one trajectory from the cavity in ``cg``; adds its records.
+
+    ``lim`` = support tolerance relative to the norm; ``hists`` = (arr_hist, probe_hist, probs,
+    probe_sums), the trajectory's own sums.  Returns (passages, Σ⟨n⟩, Σ⟨n²⟩
+    over steady arrivals, detected excited, detected); passages = −1 if the cut-off is hit.
+    """
     code, pump_pars, tau, eta = pumpp
-    times, strata, arrival_index, first, atoms, burn_in = plan
-    time, time_hist, arrival, arrival_hist = raw[:4]
     p0, amps, wfull = atom
-    gap_a = gap[0]
-    size = gap_a.shape[0]
+    rec_t, _, nrec = recs
+    _, _, arrival_index, _, atoms, burn_in = plan
+    time, time_hist, arrival, arrival_hist = raw[:4]
+    ce, cg, we, wg, _ = work
+    arr_hist, probe_hist, probs, probe_sums = hists
+    out = (time, time_hist, probe_hist, probs, probe_sums, status)
+    gap_a, nmax = gap[0], cg.shape[0] - 2
+    sa_x, sa_y, n_ex, n_det = 0.0, 0.0, 0.0, 0.0
+    u = rng.random()
+    slot, t_next = pump.first_arrival(code, pump_pars, rng)
+    t, ir, ia, k = 0.0, 0, 0, 0
+    wg[:] = cg
+    nrm = norm2_levels(cg)
+    src, shift, scale = wg, 0, 1.0 / math.sqrt(nrm)
+    lo, hi = support(wg, 0, 0, nmax, lim * nrm)
+    zlo, zhi = 0, nmax + 1  # cg may be nonzero on [zlo, zhi]
+    while k < atoms or ir < nrec:  # atoms keep arriving until every record is taken
+        # ---- gap: the empty cavity until the arrival at t_next
+        fast = ir >= nrec or rec_t[ir] > t_next
+        x0, x1 = gap_factors(gap_a, t_next - t) if fast else (1.0, 1.0)
+        nc, s1, s2, ptop = gap_pass(src, shift, scale, x0, x1, cg, lo, hi, zlo, zhi)
+        if fast and nc > u:
+            t, u = t_next, u / nc
+        else:
+            t, u, ir, nc, s1, s2, ptop, lo, hi = gap_slow(
+                fast, t, t_next, u, ir, (src, shift, scale, lo, hi), gap, work, rates, recs, out,
+                rng,
+            )  # fmt: skip
+        zlo, zhi = lo, hi
+        if k >= atoms and ir >= nrec:
+            break
+        # ---- arrival of atom k: cut-off bookkeeping, arrival records, steady window
+        m1, m2 = s1 / nc, s2 / nc
+        if arrival_top(status, ptop / nc):
+            return -1, sa_x, sa_y, n_ex, n_det
+        while ia < arrival_index.shape[0] and arrival_index[ia] == k:
+            record_arrival(cg, nc, m1, m2, arrival[ia], arrival_hist[ia], lo, hi)
+            ia += 1
+        steady = burn_in <= k < atoms
+        if steady:
+            sa_x += m1
+            sa_y += m2
+        # ---- interaction: an atom pure state i for tau
+        i = 0 if rng.random() < p0 else 1
+        t_arr, t = t, t + tau
+        n2, n_e = 0.0, 0.0
+        fast = ir >= nrec or rec_t[ir] > t
+        if fast:
+            n2, n_e = full_tau_pass(wfull[i], cg, 1.0 / nc, steady, we, wg, arr_hist, lo, hi)
+        src_e = we
+        if n2 > u * nc:
+            u /= n2 / nc
+        else:
+            add_hist = steady and not fast
+            u, ir, n2, n_e = interaction_slow(t_arr, t, u, ir, nc, amps[i], add_hist, blk, work,
+                                              arr_hist, rates, recs, out, rng)  # fmt: skip
+            wg[:] = cg
+            src_e = ce
+            lo, hi, zlo, zhi = 0, nmax, 0, nmax + 1
+        # ---- exit: measurement in {e, g} (projects the cavity), support, detection
+        excited, nrm = exit_measure(n2, n_e, rng)
+        if excited:  # |g,lo> → |e,lo−1> is reached too
+            src, shift, lo = src_e, 1, max(lo - 1, 0)
+        else:
+            src, shift, hi = wg, 0, min(hi + 1, nmax)
+        scale = 1.0 / math.sqrt(nrm)
+        lo, hi = support(src, shift, lo, hi, lim * nrm)
+        if detect(steady, eta, rng):
+            n_det += 1.0
+            n_ex += 1.0 if excited else 0.0
+        k += 1
+        slot, t_next = pump.next_arrival(code, slot, t_arr, pump_pars, rng)
+    return k, sa_x, sa_y, n_ex, n_det
+
+
+@njit(cache=True)
+def run_general(ntraj, rng, blk, gap, atom, rates, pumpp, init, plan, raw, status, lim):
+    """All trajectories of one block; sums into ``raw`` (see run_general_block)."""
+    times, strata, _, first, atoms, burn_in = plan
+    size = gap[0].shape[0]
     work = (np.zeros(size, np.complex128), np.zeros(size, np.complex128),
             np.zeros(size, np.complex128), np.zeros(size, np.complex128),
             np.zeros(size, np.complex128))  # fmt: skip
-    ce, cg, we, wg, _ = work
-    probe_hist, arr_hist, probs = np.zeros(size - 1), np.zeros(size - 1), np.zeros(size - 1)
+    hists = (np.zeros(size - 1), np.zeros(size - 1), np.zeros(size - 1), np.zeros(2))
+    arr_hist, probe_hist, _, probe_sums = hists
     rec_t = np.zeros(2 * times.shape[0])
     rec_j = np.zeros(2 * times.shape[0], dtype=np.int64)
-    probe_sums = np.zeros(2)
-    out = (time, time_hist, probe_hist, probs, probe_sums, status)
+    windows = (atoms - burn_in, times.shape[0] - first)
     for itr in range(ntraj):
         nrec = draw_records(rng, times, strata, first, rec_t, rec_j)
-        recs = (rec_t, rec_j, nrec)
-        if not initial_cavity(init, rng, cg):
+        if not initial_cavity(init, rng, work[1]):
             status[ST_TOP] = 1.0
             stop(status, CUT_STATE, itr)
             return
         probe_hist[:] = 0.0
         arr_hist[:] = 0.0
         probe_sums[:] = 0.0
-        sa_x, sa_y, n_ex, n_det = 0.0, 0.0, 0.0, 0.0
-        u = rng.random()
-        slot, t_next = pump.first_arrival(code, pump_pars, rng)
-        t, ir, ia, k = 0.0, 0, 0, 0
-        wg[:] = cg
-        src, shift, scale = wg, 0, 1.0 / math.sqrt(norm2_levels(cg))
-        while k < atoms or ir < nrec:  # atoms keep arriving until every record is taken
-            # ---- gap: the empty cavity until the arrival at t_next
-            fast = ir >= nrec or rec_t[ir] > t_next
-            x0, x1 = gap_factors(gap_a, t_next - t) if fast else (1.0, 1.0)
-            nc, s1, s2, ptop = gap_pass(src, shift, scale, x0, x1, cg, size - 2)
-            if fast and nc > u:
-                t, u = t_next, u / nc
-            else:
-                t, u, ir, nc, s1, s2, ptop = gap_slow(fast, t, t_next, u, ir, (src, shift, scale),
-                                                      gap, work, rates, recs, out, rng)  # fmt: skip
-            if k >= atoms and ir >= nrec:
-                break
-            # ---- arrival of atom k: cut-off bookkeeping, arrival records, steady window
-            m1, m2 = s1 / nc, s2 / nc
-            if arrival_top(status, ptop / nc):
-                stop(status, CUT_STATE, itr)
-                return
-            while ia < arrival_index.shape[0] and arrival_index[ia] == k:
-                record_arrival(cg, nc, m1, m2, arrival[ia], arrival_hist[ia])
-                ia += 1
-            steady = burn_in <= k < atoms
-            if steady:
-                sa_x += m1
-                sa_y += m2
-            # ---- interaction: an atom pure state i for tau
-            i = 0 if rng.random() < p0 else 1
-            t_arr, t = t, t + tau
-            n2, n_e = 0.0, 0.0
-            fast = ir >= nrec or rec_t[ir] > t
-            if fast:
-                n2, n_e = full_tau_pass(wfull[i], cg, 1.0 / nc, steady, we, wg, arr_hist)
-            src_e = we
-            if n2 > u * nc:
-                u /= n2 / nc
-            else:
-                add_hist = steady and not fast
-                u, ir, n2, n_e = interaction_slow(t_arr, t, u, ir, nc, amps[i], add_hist, blk, work,
-                                                  arr_hist, rates, recs, out, rng)  # fmt: skip
-                wg[:] = cg
-                src_e = ce
-            # ---- exit: measurement in {e, g} (projects the cavity), detection
-            excited, scale = exit_measure(n2, n_e, rng)
-            src, shift = (src_e, 1) if excited else (wg, 0)
-            if detect(steady, eta, rng):
-                n_det += 1.0
-                n_ex += 1.0 if excited else 0.0
-            k += 1
-            slot, t_next = pump.next_arrival(code, slot, t_arr, pump_pars, rng)
-        windows = (atoms - burn_in, times.shape[0] - first)
-        record_trajectory((k, sa_x, sa_y, n_ex, n_det), probe_sums, probe_hist, arr_hist,
-                          windows, raw)  # fmt: skip
-        if status[ST_TOP] > TOP_MAX:
+        traj = trajectory(rng, (rec_t, rec_j, nrec), blk, gap, atom, rates, pumpp, plan, lim,
+                          raw, status, work, hists)  # fmt: skip
+        if traj[0] < 0 or status[ST_TOP] > TOP_MAX:
             stop(status, CUT_STATE, itr)
             return
+        record_trajectory(traj, probe_sums, probe_hist, arr_hist, windows, raw)
     if status[ST_TOP_SUM] > TOP_TOL * status[ST_ARRIVALS]:
         status[ST_CODE] = CUT_MEAN

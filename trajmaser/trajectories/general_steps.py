@@ -64,14 +64,24 @@ def record_probs(ce, cg, nmax, out):
 
 
 @njit(cache=True)
-def gap_pass(src, shift, scale, x0, x1, cg, nmax):
-    """cg[n] = src[n + shift] · scale · x0 · x1^n; returns Σp, Σnp, Σn²p and p at nmax."""
+def gap_pass(src, shift, scale, x0, x1, cg, lo, hi, zlo, zhi):
+    """cg[n] = src[n + shift] · scale · x0 · x1^n on the support n ∈ [lo, hi], 0 elsewhere.
+
+    ``cg`` may be nonzero only on [zlo, zhi] before the call.  Returns Σp, Σnp, Σn²p over the
+    support and p at nmax (0 if hi < nmax).
+    """
+    for n in range(zlo, lo):
+        cg[n] = 0.0
+    for n in range(hi + 1, zhi + 1):
+        cg[n] = 0.0
     f = x0 * scale
+    for _ in range(lo):
+        f *= x1
     s0 = 0.0
     s1 = 0.0
     s2 = 0.0
     p = 0.0
-    for n in range(nmax + 1):
+    for n in range(lo, hi + 1):
         y = src[n + shift] * f
         cg[n] = y
         p = y.real * y.real + y.imag * y.imag
@@ -79,8 +89,18 @@ def gap_pass(src, shift, scale, x0, x1, cg, nmax):
         s1 += n * p
         s2 += n * n * p
         f *= x1
-    cg[nmax + 1] = 0.0
-    return s0, s1, s2, p
+    return s0, s1, s2, p if hi == cg.shape[0] - 2 else 0.0
+
+
+@njit(cache=True)
+def support(src, shift, lo, hi, lim):
+    """Occupied levels of the cavity src[n + shift]: [lo, hi] trimmed at both ends of the
+    levels whose |amplitude|² ≤ ``lim`` (exact zeros for lim = 0).  Returns (lo, hi)."""
+    while lo < hi and src[lo + shift].real ** 2 + src[lo + shift].imag ** 2 <= lim:
+        lo += 1
+    while hi > lo and src[hi + shift].real ** 2 + src[hi + shift].imag ** 2 <= lim:
+        hi -= 1
+    return lo, hi
 
 
 @njit(cache=True)
