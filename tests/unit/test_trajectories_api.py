@@ -253,3 +253,21 @@ def test_a_bath_without_damping_leaves_the_gap_alone():
     model = dataclasses.replace(MODEL, kappa=0.0, initial=InitialField("fock", 2), g=0.0)
     res = simulate_block(model, RUN, 0)  # κ = 0, n_b > 0, g = 0: the field never changes
     assert np.all(res.time.sx == 2 * res.time.count)
+
+
+def test_the_record_grid_never_simulates_an_atom_beyond_atoms():
+    """runs/quick.toml at 120 atoms / 12 samples: the last sample time T rounds a few ulps
+    above the arrival time of atom `atoms` (which does not belong to the run)."""
+    from pathlib import Path
+
+    import tomllib
+
+    from trajmaser.config import config_from_dict
+
+    with (Path(__file__).resolve().parents[2] / "runs" / "quick.toml").open("rb") as fh:
+        raw = tomllib.load(fh)
+    raw["run"].update(atoms=120, samples=12, burn_in=60, ntraj=20, block_size=20)
+    cfg = config_from_dict(raw)
+    model, run = cfg.model(), cfg.run
+    assert run.samples * (run.atoms / model.rate / run.samples) > run.atoms * (1 / model.rate)
+    assert simulate_block(model, run, 0).passages == run.ntraj * run.atoms
