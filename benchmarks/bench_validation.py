@@ -323,7 +323,11 @@ def run_all(args) -> list[dict]:
         if args.part in ("all", "cal"):
             cal = [(n, 10_000 + s) for n in names for s in range(args.cal_seeds)]
             t0 = time.time()
-            rows += pool.map(_cal_task, cal, chunksize=4)
+            for i, out in enumerate(pool.imap_unordered(_cal_task, cal, chunksize=4)):
+                rows.append(out)
+                if (i + 1) % 100 == 0:
+                    _save(args.out, rows, args.ntraj_grid)
+                    print(f"# calibration: {i + 1} of {len(cal)} runs", flush=True)
             print(f"# calibration: {len(cal)} runs in {time.time() - t0:.0f} s", flush=True)
         if args.part in ("all", "power"):
             tasks = [
@@ -332,9 +336,12 @@ def run_all(args) -> list[dict]:
                 for n in names
             ]
             t0 = time.time()
-            for out in pool.imap_unordered(_power_task, tasks):
+            for i, out in enumerate(pool.imap_unordered(_power_task, tasks)):
                 rows += out
-            print(f"# power: {len(tasks)} seeds in {time.time() - t0:.0f} s", flush=True)
+                _save(args.out, rows, args.ntraj_grid)  # partial results survive an interrupt
+                print(
+                    f"# power: {i + 1} of {len(tasks)} seeds, {time.time() - t0:.0f} s", flush=True
+                )
     return rows
 
 
@@ -413,6 +420,12 @@ def tables(rows: list[dict], grid: list[int]) -> str:
     return "\n".join(out)
 
 
+def _save(path, rows: list, grid: list) -> None:
+    if path:
+        with open(path, "w") as fh:
+            json.dump({"rows": rows, "grid": grid}, fh)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cal-seeds", type=int, default=200)
@@ -444,9 +457,7 @@ def main() -> None:
         return
     t0 = time.time()
     rows = run_all(args)
-    if args.out:
-        with open(args.out, "w") as fh:
-            json.dump({"rows": rows, "grid": args.ntraj_grid}, fh)
+    _save(args.out, rows, args.ntraj_grid)
     print(tables(rows, args.ntraj_grid))
     print(f"\n(total {time.time() - t0:.0f} s on {args.procs} processes)")
 
