@@ -27,11 +27,6 @@ INTO_BLOCK = 1.0  # s into the second block when the signal comes
 MPI_MISSING = importlib.util.find_spec("mpi4py") is None or shutil.which("mpiexec") is None
 if MPI_MISSING and os.environ.get("CI"):
     raise RuntimeError("CI is set but mpi4py or mpiexec is missing: the MPI tests must run")
-MID_BLOCK = pytest.mark.xfail(
-    strict=False,
-    reason="signals are seen only between blocks until the kernels poll a "
-    "cancel flag (issue 11, item 3)",
-)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +39,6 @@ def uninterrupted(tmp_path_factory) -> tuple[Path, float]:
     return path, (time.monotonic() - t0 - startup) / LONG_BLOCKS
 
 
-@MID_BLOCK
 @pytest.mark.parametrize(
     "ranks",
     [
