@@ -1,6 +1,6 @@
 """Frozen parameter objects and the one place where units are converted.
 
-Conventions (SPEC §1): hbar = k_B = 1; fuel energies in units of the bath temperature Tb;
+Conventions (docs/PHYSICS.md): hbar = k_B = 1; fuel energies in units of the bath temperature Tb;
 cavity rates in rad/s and times in s.  Resonance makes Ω/Tb equal to the fuel's ``omega``,
 so a mean photon number n̄ converts to a field temperature Tf/Tb = omega / ln(1 + 1/n̄).
 """
@@ -20,7 +20,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class FuelParams:
-    """How the pump atoms are prepared (SPEC §2).
+    """How the pump atoms are prepared (docs/PHYSICS.md).
 
     ``model`` is ``"star"`` (spin-star with N outer spins-1/2), ``"spin"`` (central spin coupled
     to one spin S = N/2), ``"thermal"`` (atoms thermal at ``Tq`` in units of Tb) or ``"state"``

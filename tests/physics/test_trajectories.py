@@ -1,4 +1,4 @@
-"""Fock-path trajectory ensembles vs density matrices (SPEC §6 rung 4).
+"""Fock-path trajectory ensembles vs density matrices (validation ladder, rung 4).
 
 Two references: an independent dense Lindblad calculation written here (atom ⊗ truncated
 cavity, full superoperator, scipy expm; regular and binomial time series, arrival series of

@@ -6,7 +6,7 @@ on the whole atom ⊗ cavity space comes from ``qutip.liouvillian``; one atom's 
 cavity, Tr_atom e^{Lτ}(ρ0 ⊗ ·), is propagated from every cavity basis input
 (``expm_multiply`` of qutip's sparse Liouvillian, the integral ∫_0^s by an augmented
 generator) and partially traced; the empty-cavity propagator is the exponential of qutip's
-cavity Liouvillian; pump averages follow SPEC §4 (regular e^{Lc(1/r−τ)}, poisson
+cavity Liouvillian; pump averages follow docs/PHYSICS.md (regular e^{Lc(1/r−τ)}, poisson
 μ(μ − Lc)^{-1}, binomial slot chain).  Diagonal models are solved on the diagonal of the
 cavity density matrix (an invariant subspace of every map), others on the whole matrix.
 
@@ -105,7 +105,7 @@ class _Problem:
         return f[:d, :d], f[:d, d:]
 
     def maps(self) -> dict:
-        """Arrival step, first-arrival map and arrival → time-average occupancy (SPEC §4)."""
+        """Arrival step, first-arrival map and arrival → time-average occupancy (docs/PHYSICS.md)."""
         m, eye = self.model, np.eye(self.dim)
         a, a_int = self.atom_map(m.tau)
         r, tau = m.rate, m.tau

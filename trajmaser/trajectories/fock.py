@@ -1,4 +1,4 @@
-"""Fock-path quantum-trajectory kernel (SPEC §5): diagonal atoms, diagonal initial cavity.
+"""Fock-path quantum-trajectory kernel (docs/PHYSICS.md): diagonal atoms, diagonal initial cavity.
 
 On every trajectory the cavity is a Fock state n between atoms.  An atom arrives in |e⟩
 (probability pe) or |g⟩; during the interaction the state is two amplitudes in one excitation

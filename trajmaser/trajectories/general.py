@@ -1,4 +1,4 @@
-"""General-path trajectory kernel (SPEC §5): coherent atoms, coherent field, detuning.
+"""General-path trajectory kernel (docs/PHYSICS.md): coherent atoms, coherent field, detuning.
 
 The atom–cavity state is a vector in a truncated Fock space, stored in *block layout*: two
 complex arrays ``ce, cg`` of length nmax + 2 where ``cg[n]`` = ⟨g,n|ψ⟩ (n = 0 … nmax) and
