@@ -105,7 +105,7 @@ class _Problem:
         return f[:d, :d], f[:d, d:]
 
     def maps(self) -> dict:
-        """Arrival step, first-arrival map and arrival → time-average occupancy (docs/PHYSICS.md)."""
+        """Arrival step, first-arrival map and arrival → time-average occupancy."""
         m, eye = self.model, np.eye(self.dim)
         a, a_int = self.atom_map(m.tau)
         r, tau = m.rate, m.tau

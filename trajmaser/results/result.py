@@ -155,7 +155,7 @@ class Result:
         }
 
     def summary(self) -> dict:
-        """Steady-state summary in the documented JSON layout (README, `summary --json`) (plain floats)."""
+        """Steady-state summary: both steady blocks and the clicks, as plain floats."""
 
         def block(m: Moments) -> dict:
             est = {k: float(v[0]) for k, v in m.photon_estimates(self.omega).items()}
