@@ -38,7 +38,7 @@ from scipy.linalg import expm  # noqa: E402
 from scipy.stats import chi2  # noqa: E402
 
 from trajmaser import dm  # noqa: E402
-from trajmaser.agreement import FAMILIES, BatchMeans  # noqa: E402
+from trajmaser.batchmeans import FAMILIES, BatchMeans  # noqa: E402
 from trajmaser.compare import compare_result, dm_references, reference_from_rows  # noqa: E402
 from trajmaser.params import InitialField, Model, RunParams, tf_from_nbar  # noqa: E402
 from trajmaser.validate import run_batches  # noqa: E402

@@ -23,87 +23,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from trajmaser.batchmeans import (
+    FAMILIES,
+    BatchMeans,
+    FamilyReference,
+)
+from trajmaser.signflip import FLIPS, critical_t, flip_test
+
 ALPHA = 0.01
-FAMILIES = ("time", "arrival", "steady_time", "steady_arrival")
 QUANTITIES = ("n", "n2", "p")
 #: A quantity is compared when the skewness of its trajectory mean, |γ|/√ntraj, is at most
 #: this: γ the skewness of one sample under the reference p(n) at that point (Bernoulli for
 #: p(n); the trajectories' own p(n) for a reference without p(n)).
 SKEW_MAX = 0.1
 #: Random sign-flip patterns drawn to calibrate the statistics (fixed seed: same data, same p).
-FLIPS = 4000
-FLIP_SEED = 20261130
 #: A quantity without spread over batches agrees only if equal to the reference to this.
 ZERO_TOL = 1e-9
 MIN_BATCHES = 16
-
-
-@dataclass(frozen=True)
-class BatchMeans:
-    """Per-batch means of one record family.
-
-    Attributes
-    ----------
-    count : ndarray, shape (B,)
-        Trajectories in each batch.
-    n, n2 : ndarray, shape (B, P)
-        Batch means of the conditional ⟨n⟩ and ⟨n²⟩ at the P record points.
-    p : ndarray, shape (B, P, L)
-        Batch means of the photon-number probabilities.
-    """
-
-    count: np.ndarray
-    n: np.ndarray
-    n2: np.ndarray
-    p: np.ndarray
-
-
-@dataclass(frozen=True)
-class FamilyReference:
-    """Reference values of one record family: ``n`` (P,), ``n2`` (P,) and ``p`` (P, L).
-
-    ``n2`` and ``p`` may be None (not compared).  ``label`` names the points (times in s,
-    atom indices) for messages.
-    """
-
-    n: np.ndarray
-    n2: np.ndarray | None = None
-    p: np.ndarray | None = None
-    label: np.ndarray | None = None
-
-
-def batch_means_from_moments(moments: list) -> BatchMeans:
-    """:class:`BatchMeans` from one :class:`~trajmaser.results.Moments` per batch."""
-    count = np.array([m.count[0] for m in moments], dtype=float)
-    if np.any(count <= 0):
-        raise ValueError("every batch needs at least one trajectory")
-    levels = max(m.hist.shape[1] for m in moments)
-    p = np.zeros((len(moments), moments[0].points, levels))
-    for b, m in enumerate(moments):
-        p[b, :, : m.hist.shape[1]] = m.hist / m.count[:, None]
-    n = np.array([m.sx / m.count for m in moments])
-    n2 = np.array([m.sy / m.count for m in moments])
-    return BatchMeans(count, n, n2, p)
-
-
-def batch_means_of(result) -> dict[str, BatchMeans] | None:
-    """Batch means of every family of a result with batch sums (None for older results).
-
-    Empty batches (fewer trajectories than batches) are left out.
-    """
-    if getattr(result, "batches", None) is None:
-        return None
-    out = {}
-    for fam in FAMILIES:
-        d = result.batch_means(fam)
-        keep = np.asarray(d["count"], dtype=float) > 0
-        out[fam] = BatchMeans(
-            np.asarray(d["count"], dtype=float)[keep],
-            np.asarray(d["n"])[keep],
-            np.asarray(d["n2"])[keep],
-            np.asarray(d["p"])[keep],
-        )
-    return out
 
 
 # ------------------------------------------------------------------ assembling quantities
@@ -164,86 +100,6 @@ def _check_shapes(name: str, data: BatchMeans, ref: FamilyReference) -> None:
             raise ValueError(f"{name} reference {key}: expected {npts} points, got {np.shape(v)}")
     if ref.p is not None and (np.ndim(ref.p) != 2 or np.shape(ref.p)[0] != npts):
         raise ValueError(f"{name} reference p: expected ({npts}, L), got {np.shape(ref.p)}")
-
-
-# ------------------------------------------------------------------ the randomisation test
-def _t2(mean: np.ndarray, ss: np.ndarray, nb: int) -> np.ndarray:
-    """Squared batch t statistic from the mean and the raw sum of squares of the residuals.
-
-    With u = B m² / Σd², t² = (B − 1) u / (1 − u) (u < 1 unless every |d_b| is equal).
-    """
-    u = nb * mean * mean / ss
-    return (nb - 1) * u / np.maximum(1.0 - u, 1e-300)
-
-
-def _pvalues_of(stats: np.ndarray) -> np.ndarray:
-    """Per column, the upper-tail p-value of every row among all rows (rank based)."""
-    srt = np.sort(stats, axis=0)
-    rows = stats.shape[0]
-    out = np.empty_like(stats)
-    for k in range(stats.shape[1]):
-        out[:, k] = (rows - np.searchsorted(srt[:, k], stats[:, k], side="left")) / rows
-    return out
-
-
-def flip_test(
-    d: np.ndarray,
-    groups: list[np.ndarray],
-    weights: list[float],
-    *,
-    flips: int = FLIPS,
-    seed: int = FLIP_SEED,
-) -> dict:
-    """Sign-flip randomisation test of zero mean for B independent residual vectors.
-
-    Statistics: max_j t_j² over all columns (weight ``weights[0]``) and, per column group
-    g, the mean of t_j² over the group (``weights[1 + g]``).  They are combined by the
-    weighted minimum p-value min_s p_s / w_s, whose null distribution is taken from the
-    same sign flips (so the combination is calibrated, not a Bonferroni bound).
-
-    Parameters
-    ----------
-    d : ndarray, shape (B, K)
-        Residuals (batch mean − reference), every column with positive spread.
-    groups : list of index arrays
-        Column groups.
-    weights : list of float
-        One per statistic (max first), summing to 1.
-    flips, seed : int
-        Random sign patterns and their seed.
-
-    Returns
-    -------
-    dict
-        ``t`` (K,) observed t, ``stats`` (max |t|, then the group means of t²), ``p_each``
-        (their p-values), ``p_value`` (calibrated), ``max_null`` (sorted max |t| under flips).
-    """
-    nb = d.shape[0]
-    ss = np.einsum("bk,bk->k", d, d)
-    rng = np.random.default_rng(seed)
-    signs = np.vstack([np.ones(nb), rng.choice(np.array([-1.0, 1.0]), size=(flips, nb))])
-    stats = np.empty((signs.shape[0], 1 + len(groups)))
-    chunk = max(1, int(2e6 // max(d.shape[1], 1)))
-    for lo in range(0, signs.shape[0], chunk):
-        t2 = _t2(signs[lo : lo + chunk] @ d / nb, ss, nb)
-        stats[lo : lo + chunk, 0] = np.sqrt(t2.max(axis=1))
-        for g, idx in enumerate(groups):
-            stats[lo : lo + chunk, 1 + g] = t2[:, idx].mean(axis=1)
-    pv = _pvalues_of(stats)
-    q = (pv / np.asarray(weights)[None, :]).min(axis=1)
-    mean = d.mean(axis=0)
-    return {
-        "t": np.sign(mean) * np.sqrt(_t2(mean, ss, nb)),
-        "stats": stats[0],
-        "p_each": pv[0],
-        "p_value": float(np.mean(q <= q[0])),
-        "max_null": np.sort(stats[1:, 0]),
-    }
-
-
-def critical_t(max_null: np.ndarray, level: float) -> float:
-    """The 1 − ``level`` quantile of max |t| under the sign flips."""
-    return float(np.quantile(max_null, 1.0 - level, method="higher"))
 
 
 # ------------------------------------------------------------------ the comparison

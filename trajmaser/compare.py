@@ -12,14 +12,8 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import chi2
 
-from trajmaser.agreement import (
-    ALPHA,
-    BatchMeans,
-    FamilyReference,
-    batch_means_of,
-    compare_batches,
-    fallback_test,
-)
+from trajmaser.agreement import ALPHA, compare_batches, fallback_test
+from trajmaser.batchmeans import BatchMeans, FamilyReference, batch_means_of
 
 __all__ = [
     "compare_result",

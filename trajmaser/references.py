@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trajmaser.agreement import FamilyReference
+from trajmaser.batchmeans import FamilyReference
 
 TIME_RTOL = 1e-9
 SUM_TOL = 1e-6

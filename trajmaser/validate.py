@@ -17,13 +17,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from trajmaser.agreement import (
-    ALPHA,
-    FAMILIES,
-    BatchMeans,
-    batch_means_from_moments,
-    batch_means_of,
-)
+from trajmaser.agreement import ALPHA
+from trajmaser.batchmeans import FAMILIES, BatchMeans, batch_means_from_moments, batch_means_of
 from trajmaser.params import Model, RunParams
 from trajmaser.results import Result
 

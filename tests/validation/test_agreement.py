@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from trajmaser.agreement import BatchMeans, FamilyReference, compare_batches, flip_test
+from trajmaser.agreement import compare_batches
+from trajmaser.batchmeans import BatchMeans, FamilyReference
+from trajmaser.signflip import flip_test
 
 B = 32
 

@@ -74,7 +74,6 @@ __all__ = [
     "time_tables",
 ]
 
-_add_pair = add_pair  # former name, still imported by the general kernel
 
 INIT_THERMAL, INIT_FOCK, INIT_TABLE = 0, 1, 2
 

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from trajmaser import pump
-from trajmaser.trajectories.fock import _add_pair
+from trajmaser.trajectories.accumulate import add_pair
 from trajmaser.trajectories.general_steps import (
     CUT_MEAN,
     CUT_STATE,
@@ -88,7 +88,7 @@ def record_arrival(cg, nc, m1, m2, sums, hist, lo, hi):
     [lo, hi]) into ``hist``."""
     for n in range(lo, hi + 1):
         hist[n] += (cg[n].real ** 2 + cg[n].imag ** 2) / nc
-    _add_pair(sums, m1, m2)
+    add_pair(sums, m1, m2)
 
 
 @njit(cache=True)
@@ -167,13 +167,13 @@ def record_trajectory(traj, probe_sums, probe_hist, arr_hist, windows, raw):
     nlev = probe_hist.shape[0]
     passages[0] += k
     if n_steady > 0:
-        _add_pair(sa, sa_x / n_steady, sa_y / n_steady)
+        add_pair(sa, sa_x / n_steady, sa_y / n_steady)
         sa_hist[:nlev] += arr_hist / n_steady
     if n_probe > 0:
-        _add_pair(st, probe_sums[0] / n_probe, probe_sums[1] / n_probe)
+        add_pair(st, probe_sums[0] / n_probe, probe_sums[1] / n_probe)
         st_hist[:nlev] += probe_hist / n_probe
-    _add_pair(clicks, n_ex, n_det)
-    _add_pair(clicks[NSUMS:], n_ex, n_ex * n_ex)
+    add_pair(clicks, n_ex, n_det)
+    add_pair(clicks[NSUMS:], n_ex, n_ex * n_ex)
 
 
 @njit(cache=True)

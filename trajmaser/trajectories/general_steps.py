@@ -12,7 +12,7 @@ import math
 from numba import njit
 
 from trajmaser import blocks
-from trajmaser.trajectories.fock import _add_pair
+from trajmaser.trajectories.accumulate import add_pair
 
 PROBE = -1  # record kind of a steady-window probe time (sample times are kinds 0 … S−1)
 
@@ -164,7 +164,7 @@ def take_record(kind, ce, cg, out):
     if probs[nmax] > status[ST_TOP]:
         status[ST_TOP] = probs[nmax]
     if kind != PROBE:
-        _add_pair(time[kind], m1, m2)
+        add_pair(time[kind], m1, m2)
         time_hist[kind, : nmax + 1] += probs
     else:
         probe_sums[0] += m1
