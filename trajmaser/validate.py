@@ -230,34 +230,46 @@ def validate(
         run,
         dict(ntraj=ntraj, atoms=atoms, samples=samples, burn_in=burn_in, seed=seed),
     )
-    from trajmaser.compare import compare_result, reference_from_rows
-    from trajmaser.references import state_to_distribution, states_to_rows
-
     each = alpha / ((solver is not None) + (steady is not None))
     tests, results = {}, {}
     if solver is not None:
         m = model if initial is None else _initial_from(model, initial)
-        result, data = run_batches(m, run, map=map)
-        t = np.asarray(result.times, dtype=float)
-        refs = {"time": reference_from_rows(states_to_rows(solver(t.copy()), t), t)}
-        if arrivals is not None:
-            k = np.asarray(result.arrival_index)
-            rows = states_to_rows(arrivals(k.copy()), k, "arrivals output")
-            refs["arrival"] = reference_from_rows(rows, k)
-        tests["series"] = compare_result(result, reference=refs, alpha=each, batches=data)
-        results["series"] = result
+        tests["series"], results["series"] = _series_test(m, run, solver, arrivals, each, map)
     if steady is not None:
-        p = state_to_distribution(steady, "steady state")
-        m = _initial_from(model, steady)
-        result, data = run_batches(m, replace(run, burn_in=0), map=map)
-        k = np.asarray(result.arrival_index)
-        refs = {
-            "arrival": reference_from_rows(np.tile(p, (k.size, 1)), k),
-            "steady_arrival": reference_from_rows([p]),
-        }
-        tests["stationarity"] = compare_result(result, reference=refs, alpha=each, batches=data)
-        results["stationarity"] = result
+        tests["stationarity"], results["stationarity"] = _stationarity_test(
+            model, run, steady, each, map
+        )
     return _combine(tests, results, alpha, label)
+
+
+def _series_test(model: Model, run: RunParams, solver, arrivals, alpha: float, map):
+    """Trajectories from the initial state against ``solver(times)`` (and ``arrivals``)."""
+    from trajmaser.compare import compare_result, reference_from_rows
+    from trajmaser.references import states_to_rows
+
+    result, data = run_batches(model, run, map=map)
+    t = np.asarray(result.times, dtype=float)
+    refs = {"time": reference_from_rows(states_to_rows(solver(t.copy()), t), t)}
+    if arrivals is not None:
+        k = np.asarray(result.arrival_index)
+        rows = states_to_rows(arrivals(k.copy()), k, "arrivals output")
+        refs["arrival"] = reference_from_rows(rows, k)
+    return compare_result(result, reference=refs, alpha=alpha, batches=data), result
+
+
+def _stationarity_test(model: Model, run: RunParams, steady, alpha: float, map):
+    """Trajectories started in the claimed steady state must stay in it at every arrival."""
+    from trajmaser.compare import compare_result, reference_from_rows
+    from trajmaser.references import state_to_distribution
+
+    p = state_to_distribution(steady, "steady state")
+    result, data = run_batches(_initial_from(model, steady), replace(run, burn_in=0), map=map)
+    k = np.asarray(result.arrival_index)
+    refs = {
+        "arrival": reference_from_rows(np.tile(p, (k.size, 1)), k),
+        "steady_arrival": reference_from_rows([p]),
+    }
+    return compare_result(result, reference=refs, alpha=alpha, batches=data), result
 
 
 def _combine(tests: dict, results: dict, alpha: float, label: str) -> ValidationReport:

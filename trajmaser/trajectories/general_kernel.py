@@ -214,10 +214,9 @@ def stop(status, code, itr):
 def trajectory(rng, recs, blk, gap, atom, rates, pumpp, plan, lim, raw, status, work, hists):
     """The atom passages of one trajectory from the cavity in ``cg``; adds its records.
 
-    ``lim`` = support tolerance relative to the norm; ``hists`` = (arr_hist, probe_hist, probs,
-    probe_sums), the trajectory's own sums.  Returns (passages, Σ⟨n⟩, Σ⟨n²⟩
-    over steady arrivals, detected excited, detected); passages = −1 if the cut-off is hit.
-    """
+    ``lim``: support tolerance relative to the norm; ``hists``: (arr_hist, probe_hist, probs,
+    probe_sums).  Returns (passages or −1 at the cut-off, Σ⟨n⟩, Σ⟨n²⟩ over steady arrivals,
+    detected excited, detected)."""
     code, pump_pars, tau, eta = pumpp
     p0, amps, wfull = atom
     rec_t, _, nrec = recs
