@@ -213,7 +213,6 @@ def stop(status, code, itr):
 @njit(cache=True)
 def trajectory(rng, recs, blk, gap, atom, rates, pumpp, plan, lim, raw, status, work, hists):
     """The atom passages of one trajectory from the cavity in ``cg``; adds its records.
-
     ``lim``: support tolerance relative to the norm; ``hists``: (arr_hist, probe_hist, probs,
     probe_sums).  Returns (passages or −1 at the cut-off, Σ⟨n⟩, Σ⟨n²⟩ over steady arrivals,
     detected excited, detected)."""
