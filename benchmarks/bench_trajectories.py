@@ -1,6 +1,6 @@
 """Atom passages per second per core: Fock path, general path, and qutip's MCSolver.
 
-Paper parameters (SPEC §1): κ = 2π·50e9/2e10, g = π·50e3, γ = 2π·33.3, τ = 9.5 µs, regular
+Paper parameters (docs/PHYSICS.md): κ = 2π·50e9/2e10, g = π·50e3, γ = 2π·33.3, τ = 9.5 µs, regular
 pumping with Nex = 6500 (r = 6500 κ), pe = 0.14.  The general path runs with atomic coherence
 0.1 and nmax = 40; qutip's fastest honest route on the same problem is an ``MCSolver`` built
 once for the joint atom ⊗ cavity H and collapse operators (and one for the empty cavity),

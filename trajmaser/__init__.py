@@ -16,6 +16,7 @@ from trajmaser.fuel import FuelResult, fuel_pe, fuel_tq
 from trajmaser.params import ConfigError, InitialField, Model, RunParams
 from trajmaser.results import Result
 from trajmaser.trajectories.driver import simulate, simulate_block
+from trajmaser.validate import validate  # the function; it shadows the module's name
 
 
 def __getattr__(name: str):
@@ -51,4 +52,5 @@ __all__ = [
     "simulate_block",
     "steady",
     "time_series",
+    "validate",
 ]

@@ -87,7 +87,7 @@ def norm_after(a, b, d, ce, cg, t):
     return norm2(ce_t, cg_t)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=True)  # allocates: keep reference counting when called from kernels
 def jump_time(a, b, d, ce, cg, u, t_max):
     """Time at which the no-jump squared norm falls to ``u`` (exact inversion).
 

@@ -1,6 +1,6 @@
 """Frozen parameter objects and the one place where units are converted.
 
-Conventions (SPEC §1): hbar = k_B = 1; fuel energies in units of the bath temperature Tb;
+Conventions (docs/PHYSICS.md): hbar = k_B = 1; fuel energies in units of the bath temperature Tb;
 cavity rates in rad/s and times in s.  Resonance makes Ω/Tb equal to the fuel's ``omega``,
 so a mean photon number n̄ converts to a field temperature Tf/Tb = omega / ln(1 + 1/n̄).
 """
@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 METHODS = ("auto", "fock", "general")
-INITIAL_KINDS = ("thermal", "vacuum", "fock", "coherent")
+INITIAL_KINDS = ("thermal", "vacuum", "fock", "coherent", "state", "ket")
 
 
 class ConfigError(ValueError):
@@ -20,7 +20,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class FuelParams:
-    """How the pump atoms are prepared (SPEC §2).
+    """How the pump atoms are prepared (docs/PHYSICS.md).
 
     ``model`` is ``"star"`` (spin-star with N outer spins-1/2), ``"spin"`` (central spin coupled
     to one spin S = N/2), ``"thermal"`` (atoms thermal at ``Tq`` in units of Tb) or ``"state"``
@@ -40,15 +40,20 @@ class FuelParams:
 
 @dataclass(frozen=True)
 class InitialField:
-    """Initial cavity state: ``thermal`` (at Tb), ``vacuum``, ``fock`` (n = value) or
-    ``coherent`` (α = value, real)."""
+    """Initial cavity state: ``thermal`` (at Tb), ``vacuum``, ``fock`` (n = value),
+    ``coherent`` (α = value, real), ``state`` (``state`` = p(n), a diagonal mixture) or
+    ``ket`` (``state`` = Fock amplitudes of a pure state); see
+    :func:`trajmaser.references.initial_field` for building the last two from qutip states."""
 
     kind: str = "thermal"
     value: float = 0.0
+    state: tuple = ()
 
     @property
     def is_diagonal(self) -> bool:
         """True when the initial cavity density matrix is diagonal in the Fock basis."""
+        if self.kind == "ket":
+            return sum(1 for a in self.state if a != 0) <= 1
         return self.kind != "coherent" or self.value == 0.0
 
 
@@ -153,6 +158,9 @@ def initial_nbar(initial: InitialField, omega: float) -> float:
         return 0.0
     if initial.kind == "fock":
         return float(initial.value)
+    if initial.kind in ("state", "ket"):
+        w = [abs(a) ** 2 for a in initial.state] if initial.kind == "ket" else initial.state
+        return float(sum(n * x for n, x in enumerate(w)))
     return float(initial.value) ** 2
 
 

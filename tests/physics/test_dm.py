@@ -1,4 +1,4 @@
-"""Density-matrix fast path (SPEC §6 rungs 2–3) against independent references.
+"""Density-matrix fast path (validation ladder, rungs 2–3) against independent references.
 
 References: dense qutip Liouvillians of the full atom⊗cavity space, qutip.mesolve over a few
 atoms, the FJM distribution, detailed balance (thermal at Tq), numerical integration of the
@@ -102,7 +102,7 @@ def eig_fixed_point(mat: np.ndarray) -> np.ndarray:
 
 
 def qutip_steady(m: Model, nmax: int):
-    """Arrival and time-averaged p(n) from dense qutip matrices (SPEC §4 pump averages)."""
+    """Arrival and time-averaged p(n) from dense qutip matrices (docs/PHYSICS.md pump averages)."""
     amap, aint = qutip_atom_maps(m, nmax, m.tau)
     _, lcav = qutip_ops(m, nmax)
     r, tau, eye = m.rate, m.tau, np.eye(nmax + 1)

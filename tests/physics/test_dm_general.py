@@ -1,5 +1,5 @@
 """General density-matrix path (coherent atoms and fields, detuning) against qutip and
-against the diagonal fast path (SPEC §6 rungs 2 and 4)."""
+against the diagonal fast path (validation ladder, rungs 2 and 4)."""
 
 from __future__ import annotations
 

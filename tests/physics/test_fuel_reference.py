@@ -1,4 +1,4 @@
-"""Fuel block solution vs brute force (SPEC §6, rung 1).
+"""Fuel block solution vs brute force (validation ladder, rung 1).
 
 * Spin-star: the full 2^(N+1)-dimensional Hamiltonian built from tensor products of Pauli
   matrices and diagonalised densely (numpy eigh), N <= 10.

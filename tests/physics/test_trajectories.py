@@ -1,4 +1,4 @@
-"""Fock-path trajectory ensembles vs density matrices (SPEC §6 rung 4).
+"""Fock-path trajectory ensembles vs density matrices (validation ladder, rung 4).
 
 Two references: an independent dense Lindblad calculation written here (atom ⊗ truncated
 cavity, full superoperator, scipy expm; regular and binomial time series, arrival series of
@@ -10,6 +10,7 @@ pass a χ² test (p > 1e-3).  Strong damping (γτ, κτ ~ 0.1–1), detuning an
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -261,3 +262,86 @@ def test_series_and_steady_state_vs_dm_module(name):
         for key in ("n_mean", "Tf_over_Tb", "mandel_q"):
             z = (est[key][0] - st[block][key]) / est[f"{key}_err"][0]
             assert abs(z) < K, f"{name} steady {block} {key}: z = {z:.2f}"
+
+
+def test_click_correlations_of_atoms_that_do_not_touch_the_field():
+    """g = 0: each atom leaves excited w.p. q = pe·e^{−γτ}, independently of all others.
+
+    So x_j (pairs k, k + j both detected excited) has mean (W − j) η² q² per trajectory, y_j
+    (k detected excited, k + j detected) (W − j) η² q, with W steady atoms, and the ratio
+    Σx/Σy = P(k + j found excited | k detected excited, k + j detected) = q at every lag:
+    the detector efficiency η cancels.
+    """
+    model = dataclasses.replace(CASES["regular"], g=0.0, gamma=0.7)
+    eta = 0.6
+    run = RunParams(
+        atoms=150, ntraj=600, samples=3, burn_in=30, seed=5, block_size=300,
+        detector_efficiency=eta,
+    )  # fmt: skip
+    res = simulate(model, run)
+    q = model.pe * np.exp(-model.gamma * model.tau)
+    lag = np.arange(1, len(res.click_pairs.count) + 1)
+    corr = res.summary()["clicks"]["correlation"]
+    assert corr["lag"] == lag.tolist()
+    _check_series(corr["p_ee"], corr["p_ee_err"], np.full(lag.size, q), "p_ee")
+    pairs = run.atoms - run.burn_in - lag
+    mx, my, vx, vy, _ = res.click_pairs.mean_cov()
+    _check_series(mx, np.sqrt(vx), pairs * eta**2 * q * q, "x_j")
+    _check_series(my, np.sqrt(vy), pairs * eta**2 * q, "y_j")
+
+
+def test_exact_where_the_no_jump_probability_underflows():
+    """κnτ > 745: the no-jump probability of an entering atom is 0 in doubles.
+
+    With g = 0 the cavity alone decays, so n̄ just before atom k (at k/r) is exactly
+    n0 e^{−κk/r} (the atoms' own decay γ does not touch it), with variance n0 p (1 − p).
+    """
+    model = Model(
+        pe=0.6, omega=1.0, g=0.0, gamma=0.5, kappa=1.0, tau=1.0, rate=0.5,
+        initial=InitialField("fock", 760),
+    )  # fmt: skip
+    run = RunParams(atoms=4, ntraj=400, samples=4, burn_in=2, seed=3, block_size=400)
+    res = simulate(model, run)
+    p = np.exp(-model.kappa * res.arrival_index / model.rate)
+    _check_moments(res.arrival, model.omega, 760 * p, 760 * p * (1 - p), "underflow arrival")
+
+
+def test_strongly_damped_cavity_of_the_paper_agrees_with_the_density_matrix():
+    """Q = 2e5 at the paper's Ω and τ: κτ ≈ 15, so no-jump probabilities underflow."""
+    kappa = 2 * np.pi * 50e9 / 2e5
+    model = Model(
+        pe=1.0 / (1.0 + np.exp(6.0 / 3.46693)), omega=6.0, g=np.pi * 50e3,
+        gamma=2 * np.pi * 33.3, kappa=kappa, tau=9.5e-6, rate=6500 * 2 * np.pi * 50e9 / 2e10,
+    )  # fmt: skip
+    run = RunParams(atoms=200, ntraj=400, samples=4, burn_in=100, seed=1, block_size=400)
+    est = simulate(model, run).steady_arrival.photon_estimates(model.omega)
+    ref = dm.steady(model)["arrival"]["n_mean"]
+    assert abs(est["n_mean"][0] - ref) < K * est["n_mean_err"][0]
+
+
+def test_time_average_of_a_decaying_field_is_exact():
+    """g = 0, Poisson pumping, n_b > 0: the atoms never touch the field, which relaxes as
+    n̄(t) = n_b + (n0 − n_b) e^{−κt}; each trajectory's time average over [t_burn, T] (exact
+    integral, windows cutting through interactions and gaps) must average to that law's."""
+    model = dataclasses.replace(CASES["poisson"], g=0.0, initial=InitialField("fock", 5))
+    run = RunParams(atoms=8, ntraj=4000, samples=4, burn_in=2, seed=9, block_size=2000)
+    res = simulate(model, run)
+    t_burn, t_end = run.burn_in / model.rate, run.atoms / model.rate
+    k, nb = model.kappa, model.nbar_bath
+    decay = (np.exp(-k * t_burn) - np.exp(-k * t_end)) / (k * (t_end - t_burn))
+    est = res.steady_time.photon_estimates(model.omega)
+    _check_series(est["n_mean"], est["n_mean_err"], [nb + (5 - nb) * decay], "time average")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_steady_time_histogram_vs_dm_module(name):
+    """p(n) averaged over the steady window: within 4 × sqrt(p(1 − p)/ntraj), the largest
+    standard error of a mean of per-trajectory values in [0, 1]."""
+    model, res = CASES[name], _trajectories(name)
+    p_ref = np.asarray(dm.steady(model)["time"]["p"])
+    p = res.steady_time.hist[0] / res.steady_time.count[0]
+    size = min(p.size, p_ref.size)
+    assert np.all(p[size:] < 1e-3) and np.all(p_ref[size:] < 1e-3)
+    bound = np.sqrt(np.maximum(p_ref[:size] * (1 - p_ref[:size]), 5.0 / RUN.ntraj) / RUN.ntraj)
+    assert np.all(np.abs(p[:size] - p_ref[:size]) < K * bound), name
+    assert p.sum() == pytest.approx(1.0, rel=1e-9)

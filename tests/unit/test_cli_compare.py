@@ -55,7 +55,10 @@ def test_compare_against_the_density_matrix_agrees(run_file, capsys, tmp_path):
     assert main(["compare", str(out), "--json", "--plot", str(png)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] and set(report["series"]) == {"time", "arrival"}
+    assert report["alpha"] == 0.01 and report["verdict"].startswith("AGREE")
+    assert set(report["points"]) == {"time", "arrival", "steady_time", "steady_arrival"}
     assert png.stat().st_size > 0
+    assert main(["compare", str(out), "--alpha", "2"]) == 2
 
 
 def test_user_reference_right_wrong_and_misaligned(run_file, capsys, tmp_path):
@@ -68,12 +71,61 @@ def test_user_reference_right_wrong_and_misaligned(run_file, capsys, tmp_path):
     assert main(["compare", str(out), "--reference", str(good)]) == 0
     wrong = tmp_path / "wrong.npy"
     np.save(wrong, np.column_stack([times, 1.2 * ref["n_mean"]]))
+    capsys.readouterr()
     assert main(["compare", str(out), "--reference", str(wrong)]) == 1
+    verdict = capsys.readouterr().out.strip().splitlines()[-1]
+    assert verdict.startswith("DISAGREE") and "time n at t = " in verdict and "(t = -" in verdict
     shifted = tmp_path / "shifted.npy"
     np.save(shifted, np.column_stack([times * 1.01, ref["n_mean"]]))
     capsys.readouterr()
     assert main(["compare", str(out), "--reference", str(shifted)]) == 2
     assert "--print-times" in capsys.readouterr().err
+
+
+def test_distribution_reference_and_broken_ones(run_file, capsys, tmp_path):
+    cfg, out = run_file
+    times = _times(out, capsys)
+    p = dm.time_series(load_config(cfg).model(), times)["p"]
+    good = tmp_path / "p.csv"
+    head = "time," + ",".join(f"p{i}" for i in range(p.shape[1]))
+    np.savetxt(
+        good, np.column_stack([times, p]), delimiter=",", header=head, comments="", fmt="%.17g"
+    )
+    png = tmp_path / "p.png"
+    assert main(["compare", str(out), "--reference", str(good), "--plot", str(png)]) == 0
+    assert png.stat().st_size > 0
+    np.save(tmp_path / "p.npy", np.column_stack([times, p]))
+    assert main(["compare", str(out), "--reference", str(tmp_path / "p.npy")]) == 0
+    rows = np.column_stack([times, p])
+    broken = {
+        "nan": (np.where(np.arange(len(times))[:, None] == 3, np.nan, rows), "row 4"),
+        "allnan": (np.full_like(rows, np.nan), "every row"),
+        "unsorted": (rows[[1, 0] + list(range(2, len(times)))], "increase"),
+        "missing": (rows[:-1], "no row for 1 sample time"),
+    }
+    for name, (arr, msg) in broken.items():
+        path = tmp_path / f"{name}.npy"
+        np.save(path, arr)
+        capsys.readouterr()
+        assert main(["compare", str(out), "--reference", str(path)]) == 2, name
+        assert msg in capsys.readouterr().err, name
+
+
+def test_a_field_that_stays_vacuum_has_zero_spread_and_never_crashes(tmp_path, capsys):
+    cfg = tmp_path / "vac.toml"
+    text = CONFIG.replace("g = 1.1", "g = 0.0").replace("nbar_bath = 0.1", "nbar_bath = 0.0")
+    cfg.write_text(text.replace("[cavity]", '[cavity]\ninitial = "vacuum"'))
+    out = tmp_path / "vac.npz"
+    assert main(["run", str(cfg), "-o", str(out), "--quiet", "--no-dm"]) == 0
+    times = _times(out, capsys)
+    assert main(["compare", str(out)]) == 0
+    ref = tmp_path / "ref.csv"
+    for value, status in ((0.0, 0), (0.01, 1)):
+        rows = np.column_stack([times, np.full(times.size, value)])
+        np.savetxt(ref, rows, delimiter=",", header="time,n_mean", comments="", fmt="%.17g")
+        capsys.readouterr()
+        assert main(["compare", str(out), "--reference", str(ref)]) == status
+    assert "without spread" in capsys.readouterr().out
 
 
 def test_summary_series_is_strict_json(run_file, capsys):
@@ -94,3 +146,18 @@ def test_dm_on_a_sweep_gives_one_steady_state_per_point(tmp_path, capsys):
     assert [r["fuel.Tq"] for r in rows] == [1.5, 2.0]
     single = load_config(tmp_path / "sweep.toml").grid()[1][1].model()
     assert rows[1]["time"]["n_mean"] == pytest.approx(dm.steady(single)["time"]["n_mean"])
+
+
+def test_compare_a_sweep_point_by_point_at_alpha_over_points(tmp_path, capsys):
+    cfg = tmp_path / "sweep.toml"
+    text = CONFIG.replace("ntraj = 3000", "ntraj = 1000").replace("atoms = 60", "atoms = 40")
+    cfg.write_text(
+        text.replace("burn_in = 30", "burn_in = 20") + '\n[sweep]\n"fuel.Tq" = [1.5, 2.0]\n'
+    )
+    out = tmp_path / "sweep.npz"
+    assert main(["run", str(cfg), "-o", str(out), "--quiet", "--no-dm"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(out), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["ok"] and len(rep["points"]) == 2
+    assert all(p["alpha"] == pytest.approx(0.005) for p in rep["points"])

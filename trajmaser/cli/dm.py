@@ -11,6 +11,12 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--distribution", action="store_true", help="include p(n) in the output")
     p.add_argument("--tol", type=float, default=1e-12, help="Fock-tail tolerance (1e-12)")
+    p.add_argument(
+        "--solver",
+        choices=("trajmaser", "qutip"),
+        default="trajmaser",
+        help="qutip: the full atom-cavity Liouvillian built with qutip (small fields)",
+    )
     p.set_defaults(func=run)
 
 
@@ -20,12 +26,15 @@ def run(args) -> int:
     from trajmaser.dm.clicks import click_correlation
     from trajmaser.dm.switching import relaxation_atoms
 
+    solve = dm.steady
+    if args.solver == "qutip":
+        from trajmaser.dm.qutip_reference import steady as solve
     cfg = load_config(args.config)
     if cfg.sweep:  # one steady state per sweep point
         keys = ("n_mean", "n_var", "mandel_q", "Tf_over_Tb", "efficiency")
         rows = []
         for labels, point in cfg.grid():
-            steady = dm.steady(point.model(), tol=args.tol)
+            steady = solve(point.model(), tol=args.tol)
             row = dict(labels)
             for b in ("arrival", "time"):
                 row[b] = {k: steady[b][k] for k in keys}
@@ -41,7 +50,7 @@ def run(args) -> int:
         emit(rows, args.json, text)
         return 0
     model = cfg.model()
-    res = dm.steady(model, tol=args.tol)
+    res = solve(model, tol=args.tol)
     blocks = {k: dict(res[k]) for k in ("arrival", "time")}
     if not args.distribution:
         for b in blocks.values():

@@ -7,7 +7,7 @@ import os
 import sys
 import traceback
 
-from trajmaser.cli import compare, dm, fuel, run, switching
+from trajmaser.cli import compare, dm, fuel, run, switching, warmup
 from trajmaser.params import ConfigError
 
 DESCRIPTION = """\
@@ -19,6 +19,8 @@ next to the exact density-matrix result.
   trajmaser run CONFIG.toml -o OUT.npz  trajectories (serial or mpiexec -n K) to a result file
   trajmaser summary OUT.npz             steady state of a result: Tf/Tb, n, Q, g2, clicks
   trajmaser compare OUT.npz             trajectories vs density matrix at every record
+  trajmaser switching CONFIG.toml       peaks of p(n) and switching times (rare-event method)
+  trajmaser warmup                      compile the kernels once, after installing
 
 Every command takes --json; `trajmaser COMMAND --help` lists its options.  Exit status:
 0 success, 1 disagreement (compare), 2 a bad input or file (one line on stderr),
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (fuel.add_parser, dm.add_parser, run.add_run_parser, run.add_summary_parser,
-                compare.add_parser, switching.add_parser):  # fmt: skip
+                compare.add_parser, switching.add_parser, warmup.add_parser):  # fmt: skip
         add(sub)
     return parser
 

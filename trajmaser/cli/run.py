@@ -151,6 +151,32 @@ def density_matrix(model, result, seconds: float) -> tuple[dict | None, str | No
     return box.get("ref"), box.get("why")
 
 
+def _stationarity(cfg, payload, seconds: float | None) -> None:
+    """`annotate_stationarity` bounded in time like the density matrix (skipped without one).
+
+    Each row (or the summary) gets ``stationarity_warning``: the warning, None, or a note
+    that the check was skipped.
+    """
+    rows = payload if isinstance(payload, list) else [payload]
+    if cfg is None or seconds is None:
+        return
+    probe = [{} for _ in rows]
+    worker = threading.Thread(
+        target=annotate_stationarity, args=(cfg, probe if isinstance(payload, list) else probe[0]),
+        daemon=True,
+    )  # fmt: skip
+    worker.start()
+    worker.join(seconds)
+    for row, got in zip(rows, probe, strict=True):
+        if worker.is_alive():
+            row["stationarity_warning"] = None
+        else:
+            row["stationarity_warning"] = got.get("stationarity_warning")
+    if worker.is_alive():
+        print(f"stationarity check skipped: not done within {seconds:g} s (--dm-timeout)",
+              file=sys.stderr)  # fmt: skip
+
+
 def _report(result, cfg, as_json: bool, *, dm_seconds: float | None) -> int:
     """Print the steady-state summary (single run) or the sweep table; exit status 0."""
     from trajmaser.results import SweepResult
@@ -165,7 +191,7 @@ def _report(result, cfg, as_json: bool, *, dm_seconds: float | None) -> int:
                 refs.append(ref)
             for row, ref in zip(rows, refs, strict=True):
                 row["density_matrix"] = ref
-        annotate_stationarity(cfg, rows)
+        _stationarity(cfg, rows, dm_seconds)
         emit(rows, as_json, sweep_text(result.axes, rows, refs))
         return 0
     summary = result.summary()
@@ -174,7 +200,7 @@ def _report(result, cfg, as_json: bool, *, dm_seconds: float | None) -> int:
     if dm_seconds is not None and cfg is not None:
         ref, note = density_matrix(cfg.model(), result, dm_seconds)
         summary["density_matrix"] = ref if ref is not None else {"error": note}
-    annotate_stationarity(cfg, summary)
+    _stationarity(cfg, summary, dm_seconds)
     emit(summary, as_json, steady_text(summary, ref, note))
     return 0
 

@@ -108,10 +108,14 @@ def load_config(path: str | Path) -> Config:
     if not path.is_file():
         raise ConfigError(f"configuration file {str(path)!r} not found")
     try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark is not TOML's business
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})"
+        ) from None
     try:
         return config_from_dict(raw)
     except ConfigError as exc:

@@ -137,9 +137,16 @@ def read_fuel(t: dict) -> FuelParams:
 def _initial(v) -> InitialField:
     if not isinstance(v, str):
         raise ConfigError(f"[cavity] initial must be a string, got {v!r}")
+    if v.endswith(".npy"):  # p(n) (1-D) or a density matrix (2-D), path relative to the cwd
+        from trajmaser.references import load_initial
+
+        return load_initial(v)
     kind, _, arg = v.partition(":")
-    allowed = "'thermal', 'vacuum', 'fock:N' (N >= 0 integer) or 'coherent:ALPHA' (real)"
-    if kind not in INITIAL_KINDS or (kind in ("thermal", "vacuum")) == bool(arg):
+    allowed = (
+        "'thermal', 'vacuum', 'fock:N' (N >= 0 integer), 'coherent:ALPHA' (real) or a .npy "
+        "file holding p(n) or a density matrix"
+    )
+    if kind not in INITIAL_KINDS[:4] or (kind in ("thermal", "vacuum")) == bool(arg):
         raise ConfigError(f"[cavity] initial = {v!r} is not allowed; allowed: {allowed}")
     if kind == "fock":
         if not arg.isdigit():

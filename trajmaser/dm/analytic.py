@@ -58,7 +58,7 @@ def coarse_grained(model: Model, times: Sequence[float] | None = None) -> dict:
 def fjm_distribution(
     nex: float, pe: float, g_tau: float, nbar_bath: float, nmax: int
 ) -> np.ndarray:
-    """Filipowicz–Javanainen–Meystre steady state (Poisson pump, γ = 0, κτ → 0; SPEC §4).
+    """Filipowicz–Javanainen–Meystre steady state (Poisson pump, γ = 0, κτ → 0; docs/PHYSICS.md).
 
     p(n)/p(n−1) = [n_b n + Nex pe sin²(gτ√n)] / [(n_b+1) n + Nex (1−pe) sin²(gτ√n)],
     evaluated in log space.  ``nex = inf`` (no cavity loss) is allowed; a vanishing

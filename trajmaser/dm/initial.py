@@ -22,7 +22,13 @@ def initial_distribution(model: Model, nmax: int) -> np.ndarray:
     """
     kind, val = model.initial.kind, model.initial.value
     p = np.zeros(nmax + 1)
-    if kind == "thermal":
+    if kind == "state" or (kind == "ket" and model.initial.is_diagonal):
+        given = np.abs(np.asarray(model.initial.state)) ** (2 if kind == "ket" else 1)
+        if given[nmax + 1 :].sum() > 1e-12:
+            above = given[nmax + 1 :].sum()
+            raise ValueError(f"initial state has probability {above:.3g} above nmax={nmax}")
+        p[: min(given.size, nmax + 1)] = given[: nmax + 1]
+    elif kind == "thermal":
         q = math.exp(-model.omega)
         p[:] = (1.0 - q) * q ** np.arange(nmax + 1)
     elif kind == "vacuum" or (kind == "coherent" and val == 0.0):
@@ -42,6 +48,13 @@ def initial_density(model: Model, nmax: int) -> np.ndarray:
     """Initial cavity density matrix (thermal at Tb, vacuum, Fock or real coherent α)."""
     n1 = nmax + 1
     kind, val = model.initial.kind, model.initial.value
+    if kind == "ket":
+        amp = np.zeros(n1, dtype=complex)
+        given = np.asarray(model.initial.state, dtype=complex)
+        if np.sum(np.abs(given[n1:]) ** 2) > 1e-12:
+            raise ValueError(f"initial ket has weight above nmax={nmax}")
+        amp[: min(given.size, n1)] = given[:n1]
+        return np.outer(amp, amp.conj())
     if kind != "coherent":
         return np.diag(initial_distribution(model, nmax)).astype(complex)
     n = np.arange(n1)
@@ -57,6 +70,8 @@ def initial_density(model: Model, nmax: int) -> np.ndarray:
 def initial_support(model: Model) -> int:
     """Smallest nmax that holds the initial field to ~1e-15 (coherent: n̄ + 10√n̄ + 25)."""
     kind, val = model.initial.kind, model.initial.value
+    if kind in ("state", "ket"):
+        return len(model.initial.state) + 4
     if kind == "fock":
         return int(val) + 5
     if kind == "thermal":

@@ -24,7 +24,7 @@ def interaction_generator(model: Model, nmax: int) -> sp.csr_matrix:
     """Real generator L of one interaction on (P_e(0..nmax), P_g(0..nmax), Re C, Im C).
 
     C(n) = ⟨e,n|ρ|g,n+1⟩ for n = 0 … nmax−1; the vector has 4·nmax + 2 entries.  L is the
-    exact restriction of the Lindblad generator (SPEC §1) truncated at nmax.
+    exact restriction of the Lindblad generator (docs/PHYSICS.md) truncated at nmax.
     """
     check_model(model)
     nmax = int(nmax)

@@ -20,7 +20,7 @@ from trajmaser import pump
 from trajmaser.dm import diagonal, general
 from trajmaser.dm.cutoff import NMAX_LIMIT, grow_nmax, nmax_estimate, series_nmax
 from trajmaser.dm.poisson import poisson_time_series
-from trajmaser.params import Model
+from trajmaser.params import ConfigError, Model
 from trajmaser.rules import check_model, check_nonnegative
 
 __all__ = ["arrival_series", "steady", "time_series", "transient"]
@@ -56,11 +56,13 @@ def steady(
     Raises
     ------
     ConfigError
-        For an invalid model.
+        For an invalid model, or ``tol`` outside (0, 1).
     ValueError
         No steady state below ``nmax_limit`` photons (e.g. inversion without enough loss).
     """
     check_model(model)
+    if not 0.0 < tol < 1.0:  # also false for NaN
+        raise ConfigError(f"--tol (Fock-tail tolerance) = {tol} must be in (0, 1), e.g. 1e-12")
     path = _path(model)
     if nmax is not None:
         return path.steady_at(model, int(nmax))

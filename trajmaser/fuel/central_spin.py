@@ -1,4 +1,4 @@
-"""Thermal central-spin fuel: excited population pe and temperature Tq (SPEC §2).
+"""Thermal central-spin fuel: excited population pe and temperature Tq (docs/PHYSICS.md).
 
 Two fuels are modelled, both exactly:
 

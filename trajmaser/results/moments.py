@@ -13,6 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 _SUMS = ("count", "sx", "sy", "sxx", "syy", "sxy")
+#: Trajectory with global index i (block · block_size + its index in the block) also adds its
+#: record contributions into batch i % NBATCH (:class:`Batches`).
+NBATCH = 32
+#: Click correlations are kept for atom pairs (k, k + j), j = 1 … NLAG.
+NLAG = 16
 #: Mandel Q and g2 rest on ⟨n(n−1)⟩, i.e. on states with n ≥ 2.  ``q_support`` = Σ over
 #: trajectories of the fraction of their steady-state probability at n ≥ 2 ("trajectories'
 #: worth" of two-photon samples); below this many, the batch-means error of Q is not trusted.
@@ -25,9 +30,10 @@ class Moments:
 
     Attributes
     ----------
-    count, sx, sy, sxx, syy, sxy : ndarray, shape (P,)
-        Number of pairs and the sums of x, y, x², y², x·y.
-    hist : ndarray, shape (P, L)
+    count, sx, sy, sxx, syy, sxy : ndarray, shape (P,) or (B, P)
+        Number of pairs and the sums of x, y, x², y², x·y (with a leading batch axis B in
+        :class:`Batches`).
+    hist : ndarray, shape (P, L) or (B, P, L)
         Summed photon-number probabilities of the conditional states; ``L`` grows on demand.
     """
 
@@ -48,7 +54,7 @@ class Moments:
     @property
     def points(self) -> int:
         """Number of record points."""
-        return self.count.shape[0]
+        return self.count.shape[-1]
 
     def add(self, j: int, x: np.ndarray, y: np.ndarray) -> None:
         """Add the pairs ``(x[i], y[i])`` of several trajectories at record point ``j``."""
@@ -90,17 +96,19 @@ class Moments:
         self.add_hist(j, ni + 1, w)
 
     def _grow(self, levels: int) -> None:
-        if levels > self.hist.shape[1]:
-            pad = levels - self.hist.shape[1]
-            self.hist = np.pad(self.hist, ((0, 0), (0, pad)))
+        if levels > self.hist.shape[-1]:
+            pad = [(0, 0)] * (self.hist.ndim - 1) + [(0, levels - self.hist.shape[-1])]
+            self.hist = np.pad(self.hist, pad)
 
     def __add__(self, other: Moments) -> Moments:
-        if self.points != other.points:
-            raise ValueError(f"cannot merge {self.points} with {other.points} record points")
-        levels = max(self.hist.shape[1], other.hist.shape[1])
-        h = np.zeros((self.points, levels))
-        h[:, : self.hist.shape[1]] += self.hist
-        h[:, : other.hist.shape[1]] += other.hist
+        if self.count.shape != other.count.shape:
+            raise ValueError(
+                f"cannot merge {self.count.shape} with {other.count.shape} record points"
+            )
+        levels = max(self.hist.shape[-1], other.hist.shape[-1])
+        h = np.zeros((*self.count.shape, levels))
+        h[..., : self.hist.shape[-1]] += self.hist
+        h[..., : other.hist.shape[-1]] += other.hist
         return Moments(*(getattr(self, k) + getattr(other, k) for k in _SUMS), hist=h)
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
@@ -170,3 +178,61 @@ class Moments:
             r = mx / my
             e = np.sqrt(np.maximum(vx / my**2 + r * r * vy / my**2 - 2 * r * c / my**2, 0.0))
         return r, e
+
+
+#: The record blocks that keep batch sums (:class:`Batches`).
+BATCHED = ("time", "arrival", "steady_time", "steady_arrival")
+
+
+@dataclass
+class Batches:
+    """Record sums split into :data:`NBATCH` batches of trajectories (i → batch i % NBATCH).
+
+    Each attribute is a :class:`Moments` with a leading batch axis: sums of shape (NB, P) and
+    a histogram of shape (NB, P, L), P = samples for ``time`` / ``arrival`` and 1 for the
+    steady blocks.  The batch sums of a record add up to its totals (to rounding).
+    """
+
+    time: Moments
+    arrival: Moments
+    steady_time: Moments
+    steady_arrival: Moments
+
+    def __add__(self, other: Batches) -> Batches:
+        return Batches(**{k: getattr(self, k) + getattr(other, k) for k in BATCHED})
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Flat ``{batch_<block>_<sum>: array}`` mapping for file storage."""
+        out = {}
+        for k in BATCHED:
+            out.update(getattr(self, k).to_arrays(f"batch_{k}"))
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: dict) -> Batches | None:
+        """Inverse of :meth:`to_arrays`; None when the arrays are absent (older files)."""
+        if any(f"batch_{k}_count" not in arrays for k in BATCHED):
+            return None
+        return cls(**{k: Moments.from_arrays(arrays, f"batch_{k}") for k in BATCHED})
+
+    def means(self, which: str) -> dict[str, np.ndarray]:
+        """Per-batch means of x = ⟨n⟩, y = ⟨n²⟩ and p(n) over the batch's trajectories.
+
+        Returns ``{"count": (NB,), "n": (NB, P), "n2": (NB, P), "p": (NB, P, L)}``; a batch
+        without trajectories gives NaN means.
+
+        Raises
+        ------
+        ValueError
+            If ``which`` is not one of time, arrival, steady_time, steady_arrival.
+        """
+        if which not in BATCHED:
+            raise ValueError(f"unknown record block {which!r}; allowed: {', '.join(BATCHED)}")
+        m = getattr(self, which)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return {
+                "count": m.count[:, 0].copy(),
+                "n": m.sx / m.count,
+                "n2": m.sy / m.count,
+                "p": m.hist / m.count[..., None],
+            }

@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from trajmaser.results.moments import Q_SUPPORT_MIN, Moments
+from trajmaser.results.moments import NLAG, Q_SUPPORT_MIN, Batches, Moments
 
 
 @dataclass
@@ -33,6 +33,13 @@ class Result:
         window) and y = N_e², so ``photon_estimates`` gives the atoms' Mandel Q_a.
     ntraj, passages : int
         Trajectories and atom passages summed in.
+    click_pairs : Moments or None
+        NLAG points, lag j = 1 … NLAG: per trajectory x_j = atom pairs (k, k + j) of the
+        steady window with k detected excited and k + j detected excited, y_j = pairs with k
+        detected excited and k + j detected.  None in files that predate it.
+    batches : Batches or None
+        The time, arrival and steady records split into NBATCH batches of trajectories.
+        None in files that predate it, or after merging with a result without batches.
     """
 
     times: np.ndarray
@@ -46,6 +53,8 @@ class Result:
     click_counts: Moments
     ntraj: int = 0
     passages: int = 0
+    click_pairs: Moments | None = None
+    batches: Batches | None = None
 
     @classmethod
     def empty(cls, times: np.ndarray, arrival_index: np.ndarray, omega: float) -> Result:
@@ -76,6 +85,8 @@ class Result:
             omega=self.omega,
             ntraj=self.ntraj + other.ntraj,
             passages=self.passages + other.passages,
+            click_pairs=_add_optional(self.click_pairs, other.click_pairs),
+            batches=_add_optional(self.batches, other.batches),
             **{k: getattr(self, k) + getattr(other, k) for k in _MOMENTS},
         )
 
@@ -90,6 +101,10 @@ class Result:
         }
         for k in _MOMENTS:
             out.update(getattr(self, k).to_arrays(k))
+        if self.click_pairs is not None:
+            out.update(self.click_pairs.to_arrays("click_pairs"))
+        if self.batches is not None:
+            out.update(self.batches.to_arrays())
         return out
 
     @classmethod
@@ -101,8 +116,28 @@ class Result:
             omega=float(arrays["omega"]),
             ntraj=int(arrays["ntraj"]),
             passages=int(arrays["passages"]),
+            click_pairs=(
+                Moments.from_arrays(arrays, "click_pairs")
+                if "click_pairs_count" in arrays
+                else None
+            ),
+            batches=Batches.from_arrays(arrays),
             **{k: Moments.from_arrays(arrays, k) for k in _MOMENTS},
         )
+
+    def batch_means(self, which: str) -> dict[str, np.ndarray]:
+        """Per-batch means of ⟨n⟩, ⟨n²⟩ and p(n) of one record block (see
+        :meth:`Batches.means`); ``which`` in {"time", "arrival", "steady_time",
+        "steady_arrival"}.
+
+        Raises
+        ------
+        ValueError
+            If the result holds no batch sums, or ``which`` is unknown.
+        """
+        if self.batches is None:
+            raise ValueError("this result holds no batch sums (older file or general path)")
+        return self.batches.means(which)
 
     def series(self) -> dict:
         """Time series with errors: ``{"time": {"t", ...}, "arrival": {"atom", ...}}``.
@@ -120,7 +155,7 @@ class Result:
         }
 
     def summary(self) -> dict:
-        """Steady-state summary in the SPEC §7 layout (plain floats)."""
+        """Steady-state summary: both steady blocks and the clicks, as plain floats."""
 
         def block(m: Moments) -> dict:
             est = {k: float(v[0]) for k, v in m.photon_estimates(self.omega).items()}
@@ -130,7 +165,7 @@ class Result:
 
         p_e, p_e_err = self.clicks.ratio_estimate()
         counts = self.click_counts.photon_estimates(self.omega)
-        return {
+        out = {
             "ntraj": int(self.ntraj),
             "passages": int(self.passages),
             "steady": {"arrival": block(self.steady_arrival), "time": block(self.steady_time)},
@@ -142,6 +177,19 @@ class Result:
                 "mandel_q_err": float(counts["mandel_q_err"][0]),
             },
         }
+        if self.click_pairs is not None:
+            p_ee, p_ee_err = self.click_pairs.ratio_estimate()
+            out["clicks"]["correlation"] = {
+                "lag": list(range(1, NLAG + 1)),
+                "p_ee": [float(v) for v in p_ee],
+                "p_ee_err": [float(v) for v in p_ee_err],
+            }
+        return out
 
 
 _MOMENTS = tuple(f.name for f in fields(Result) if f.type in ("Moments", Moments))
+
+
+def _add_optional(a, b):
+    """a + b, or None when either is None."""
+    return None if a is None or b is None else a + b

@@ -2,7 +2,7 @@
 
 ``plan`` (the tasks of a config) → ``reduction`` (ordered fold, resumable) on a backend
 (``backends/serial.py``, ``backends/mpi.py``) → ``output``/``checkpoint`` (the files) →
-``runner`` (the whole run).
+``runner`` (the whole run); ``compiling`` labels the progress bar while numba compiles.
 """
 
 from trajmaser.run.backends import current as current_backend

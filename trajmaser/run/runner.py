@@ -16,6 +16,7 @@ from trajmaser.config import Config
 from trajmaser.run import backends
 from trajmaser.run.backends.base import Backend, root_do
 from trajmaser.run.checkpoint import Checkpoint
+from trajmaser.run.compiling import CompilingBar
 from trajmaser.run.estimate import Estimate, Limits
 from trajmaser.run.output import Output
 from trajmaser.run.packing import Codec, PackedTask
@@ -26,10 +27,10 @@ EXIT_INTERRUPTED = 99
 """Exit status of ``trajmaser run`` after a signal: checkpoint written, rerun to resume."""
 
 
-def _tqdm(total: int, initial: int):
+def _tqdm(total: int, initial: int) -> CompilingBar:
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, unit="block")
+    return CompilingBar(tqdm(total=total, initial=initial, unit="block"))
 
 
 def run_to_file(

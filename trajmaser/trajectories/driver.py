@@ -14,12 +14,29 @@ from collections.abc import Callable
 
 import numpy as np
 
-from trajmaser.params import Model, RunParams
+from trajmaser.params import ConfigError, Model, RunParams
 from trajmaser.pump import kernel_args
 from trajmaser.results import Result
 from trajmaser.rules import check_model, check_run
-from trajmaser.trajectories.fock import INIT_FOCK, INIT_THERMAL, fock_tables, run_fock
-from trajmaser.trajectories.records import RawAccumulators, RecordPlan, record_plan, to_result
+from trajmaser.trajectories import cancel
+from trajmaser.trajectories.fock import (
+    INIT_FOCK,
+    INIT_TABLE,
+    INIT_THERMAL,
+    FockParams,
+    FockTables,
+    fock_tables,
+    run_fock,
+    time_tables,
+)
+from trajmaser.trajectories.records import (
+    STOP_CANCELLED,
+    STOP_NONFINITE,
+    RawAccumulators,
+    RecordPlan,
+    record_plan,
+    to_result,
+)
 
 DEFAULT_LEVELS = 32
 _MAX_LEVELS = 1 << 20
@@ -60,7 +77,12 @@ def resolve_method(model: Model, run: RunParams) -> str:
 
 
 def simulate_block(
-    model: Model, run: RunParams, block: int, *, levels: int | None = None
+    model: Model,
+    run: RunParams,
+    block: int,
+    *,
+    levels: int | None = None,
+    time_probes: bool = False,
 ) -> Result:
     """Run trajectory block ``block`` of ``run`` and return its mergeable result.
 
@@ -75,11 +97,22 @@ def simulate_block(
     levels : int, optional
         Initial number of photon-number histogram bins; if a trajectory meets more photons
         the block is rerun (same seed, so the same trajectories) with enough bins.
+    time_probes : bool
+        Fock path only: estimate the steady time block from one random probe time per
+        stratum (the former estimator, for comparisons) instead of the exact time integral.
 
     Returns
     -------
     Result
         Sums over the block's trajectories.
+
+    Raises
+    ------
+    trajmaser.trajectories.cancel.Cancelled
+        If :func:`trajmaser.trajectories.cancel.request` was called before or during the
+        block (the kernel runs in a worker thread, so signal handlers run meanwhile).
+    ConfigError
+        If a trajectory's state stops being finite (parameters beyond double range).
     """
     nb = nblocks(run)
     if not 0 <= block < nb:
@@ -92,10 +125,28 @@ def simulate_block(
     levels = DEFAULT_LEVELS if levels is None else int(levels)
     if levels < 1:
         raise ValueError(f"levels must be >= 1, got {levels}")
+    if cancel.requested():
+        raise cancel.Cancelled(f"stop requested before block {block}")
+    args = (model, run, block, ntraj, method, plan, levels, time_probes)
+    return cancel.run_in_worker(lambda: _run_block(*args))
+
+
+def _run_block(
+    model: Model,
+    run: RunParams,
+    block: int,
+    ntraj: int,
+    method: str,
+    plan: RecordPlan,
+    levels: int,
+    time_probes: bool,
+) -> Result:
+    """The kernel calls of :func:`simulate_block`, rerun with more levels on overflow."""
     while True:
         rng = block_rng(run, block)
         if method == "fock":
-            raw, maxn = _fock_block(model, run, ntraj, rng, plan, levels)
+            first = block * run.block_size
+            raw, maxn = _fock_block(model, run, ntraj, first, rng, plan, levels, time_probes)
         else:
             from trajmaser.trajectories.general import run_general_block
 
@@ -103,6 +154,7 @@ def simulate_block(
             if isinstance(out, Result):
                 return out
             raw, maxn = out, 2 * levels - 1
+        _check_stop(raw, block)
         if raw.overflow[0] == 0.0:
             return to_result(plan, raw, model.omega, ntraj)
         if levels >= _MAX_LEVELS:
@@ -136,12 +188,37 @@ def simulate(
     return functools.reduce(operator.add, results)
 
 
+def _check_stop(raw: RawAccumulators, block: int) -> None:
+    """Raise for a kernel that stopped early (see ``RawAccumulators.stop``)."""
+    code, traj = int(raw.stop[0]), int(raw.stop[1])
+    if code == STOP_CANCELLED:
+        raise cancel.Cancelled(f"stop requested during block {block} (trajectory {traj})")
+    if code == STOP_NONFINITE:
+        raise ConfigError(
+            f"the quantum state became NaN/inf in trajectory {traj} of block {block}: the "
+            "cavity parameters overflow double precision in the interaction propagator; "
+            "g, gamma, kappa·(1 + nbar_bath)·n and detuning must stay well below 1e150 "
+            "(in rad/s, times tau well below 1e150)"
+        )
+
+
 def _fock_block(
-    model: Model, run: RunParams, ntraj: int, rng: np.random.Generator, plan: RecordPlan, levels
+    model: Model,
+    run: RunParams,
+    ntraj: int,
+    first_index: int,
+    rng: np.random.Generator,
+    plan: RecordPlan,
+    levels: int,
+    time_probes: bool,
 ) -> tuple[RawAccumulators, int]:
     """Fock-path kernel call for one block; returns raw sums and the largest n met."""
     init = model.initial
-    if init.kind == "thermal":
+    init_cdf = np.zeros(1)
+    if init.kind in ("state", "ket"):  # p(n) (a diagonal ket is a Fock state)
+        w = np.abs(np.asarray(init.state)) ** (2 if init.kind == "ket" else 1)
+        init_kind, init_value, init_cdf = INIT_TABLE, 0.0, np.cumsum(w) / w.sum()
+    elif init.kind == "thermal":
         nbar0 = model.nbar_initial
         init_kind, init_value = INIT_THERMAL, nbar0 / (1.0 + nbar0)
     elif init.kind in ("vacuum", "coherent"):  # coherent with α = 0 is the vacuum
@@ -155,41 +232,22 @@ def _fock_block(
         float(model.nbar_bath),
         float(model.detuning),
     )
-    tables = fock_tables(max(levels, 64), *consts, float(model.tau))
-    raw = RawAccumulators.zeros(plan.samples, levels)
-    maxn = np.zeros(1, dtype=np.int64)
+    size = max(levels, 64)
+    tables = FockTables(
+        *fock_tables(size, *consts, float(model.tau)), *time_tables(size, *consts, model.tau)
+    )
     pump_args = kernel_args(model)
-    plan_args = (
-        plan.times,
-        plan.arrival_index,
-        plan.strata,
-        plan.atoms,
-        plan.burn_in,
-        plan.first_steady_stratum,
+    par = FockParams(
+        pe=float(model.pe),
+        tau=float(model.tau),
+        eta=float(run.detector_efficiency),
+        init_kind=init_kind,
+        init_value=float(init_value),
+        init_cdf=init_cdf,
+        consts=consts,
+        pump=pump_args,
+        time_probes=bool(time_probes),
     )
-    run_fock(
-        ntraj,
-        rng,
-        float(model.pe),
-        consts,
-        float(model.tau),
-        init_kind,
-        init_value,
-        pump_args,
-        float(run.detector_efficiency),
-        plan_args,
-        tables,
-        raw.time,
-        raw.time_hist,
-        raw.arrival,
-        raw.arrival_hist,
-        raw.steady_time,
-        raw.steady_time_hist,
-        raw.steady_arrival,
-        raw.steady_arrival_hist,
-        raw.clicks,
-        raw.overflow,
-        raw.passages,
-        maxn,
-    )
-    return raw, int(maxn[0])
+    raw = RawAccumulators.zeros(plan.samples, levels)
+    run_fock(int(ntraj), int(first_index), rng, par, plan.kernel_plan(), tables, raw, cancel.FLAG)
+    return raw, int(raw.maxn[0])

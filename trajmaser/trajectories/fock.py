@@ -1,62 +1,111 @@
-"""Fock-path quantum-trajectory kernel (SPEC §5): diagonal atoms, diagonal initial cavity.
+"""Fock-path quantum-trajectory kernel (docs/PHYSICS.md): diagonal atoms, diagonal initial cavity.
 
 On every trajectory the cavity is a Fock state n between atoms.  An atom arrives in |e⟩
 (probability pe) or |g⟩; during the interaction the state is two amplitudes in one excitation
 block (:mod:`trajmaser.blocks`), jump times are drawn by exact inversion of the no-jump norm,
 and at exit the atom is measured in {e, g}, which projects the cavity back onto a Fock state.
 Between atoms the empty cavity loses photons binomially (n_b = 0) or performs an exact
-birth–death walk (n_b > 0).  No time step, no Fock cut-off.
+birth–death walk (n_b > 0); inside the steady window its events are drawn one by one so that
+the time integrals of the steady "time" block are exact (:mod:`~trajmaser.trajectories.
+fock_time`).  No time step, no Fock cut-off.
 
 Speed: most passages neither jump nor contain a record time, so per-n tables of the no-jump
 probability over a whole interaction and of the exit probability of |e⟩ decide such a passage
 with one uniform draw (u < P_nojump: no jump, and u / P_nojump is a fresh uniform for the exit
 measurement).  Otherwise the exact slow path runs: the interaction is split at record times
-(restarting the norm inversion after renormalising is exact) and at jumps.
+(restarting the norm inversion after renormalising is exact) and at jumps
+(:mod:`~trajmaser.trajectories.fock_interaction`).
 
 The kernel is a numba loop over trajectories with a :class:`numpy.random.Generator` passed in;
-it adds into the arrays of :class:`trajmaser.records.RawAccumulators`.  Memory does not depend
-on the number of atoms or trajectories.
+each passage runs the named steps gap → arrival records → interaction → exit (detection), and
+every record goes through :mod:`trajmaser.trajectories.accumulate` into the one accumulator
+layout :class:`~trajmaser.trajectories.records.RawAccumulators`.  Memory does not depend on
+the number of atoms or trajectories.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-from trajmaser.blocks import block_coeffs, jump_time, norm2, propagate
 from trajmaser.pump import first_arrival, next_arrival
+from trajmaser.results import NBATCH
+from trajmaser.trajectories.accumulate import (
+    add_pair,
+    add_pair_batched,
+    click_buffer,
+    click_finish,
+    click_push,
+    click_reset,
+    hist_add,
+    kernel_step,
+    passage_step,
+    record_arrival,
+    record_mixture,
+)
+from trajmaser.trajectories.cancel import POLL_PASSAGES
+from trajmaser.trajectories.fock_interaction import SNAP, FockTables, fock_tables, interaction
+from trajmaser.trajectories.fock_time import gap_timed, occupy, time_tables
+from trajmaser.trajectories.records import (
+    STOP_CANCELLED,
+    STOP_NONE,
+    STOP_NONFINITE,
+    TR_ARR_X,
+    TR_ARR_Y,
+    TR_DET_ALL,
+    TR_DET_E,
+    TR_MAXN,
+    TR_PROBE_X,
+    TR_PROBE_Y,
+    TR_SIZE,
+)
 
-INIT_THERMAL, INIT_FOCK = 0, 1
+__all__ = [
+    "INIT_FOCK",
+    "INIT_TABLE",
+    "INIT_THERMAL",
+    "FockParams",
+    "FockTables",
+    "fock_tables",
+    "run_fock",
+    "time_tables",
+]
 
 
-@njit(cache=True)
-def fock_tables(size, g, gamma, kappa, nbar_bath, detuning, tau):
-    """Per entry photon number n < size: no-jump probability over τ and P(exit in |e⟩ | no jump).
+INIT_THERMAL, INIT_FOCK, INIT_TABLE = 0, 1, 2
 
-    Returns ``(pnj_e, qe_e, pnj_g, qe_g)`` for atoms entering in |e⟩ (block n) and in |g⟩
-    (block n − 1).
+
+class FockParams(NamedTuple):
+    """Physics of a Fock-path run as the kernel reads it.
+
+    ``consts`` = (g, γ, κ, n_b, Δ) in the order of :func:`trajmaser.blocks.block_coeffs`;
+    ``pump`` = (code, pars) from :func:`trajmaser.pump.kernel_args`; ``init_kind`` is
+    INIT_THERMAL (``init_value`` = q = n̄/(1 + n̄)), INIT_FOCK (``init_value`` = n) or
+    INIT_TABLE (n drawn by inverting the cumulative p(n) ``init_cdf``; unused otherwise);
+    ``time_probes`` estimates the steady time block from one random probe time per stratum
+    (the former estimator, kept for ``benchmarks/bench_time_average.py``) instead of the
+    exact time integral.
     """
-    pnj_e = np.empty(size)
-    qe_e = np.empty(size)
-    pnj_g = np.empty(size)
-    qe_g = np.empty(size)
-    for n in range(size):
-        a, b, d = block_coeffs(n, g, gamma, kappa, nbar_bath, detuning)
-        ce, cg = propagate(a, b, d, 1.0 + 0j, 0j, tau)
-        pnj_e[n] = norm2(ce, cg)
-        qe_e[n] = (ce.real**2 + ce.imag**2) / pnj_e[n]
-        a, b, d = block_coeffs(n - 1, g, gamma, kappa, nbar_bath, detuning)
-        ce, cg = propagate(a, b, d, 0j, 1.0 + 0j, tau)
-        pnj_g[n] = norm2(ce, cg)
-        qe_g[n] = (ce.real**2 + ce.imag**2) / pnj_g[n]
-    return pnj_e, qe_e, pnj_g, qe_g
+
+    pe: float
+    tau: float
+    eta: float
+    init_kind: int
+    init_value: float
+    init_cdf: np.ndarray
+    consts: tuple
+    pump: tuple
+    time_probes: bool
 
 
-@njit(cache=True)
+# ----------------------------------------------------------------- step: gap
+@kernel_step
 def gap_evolve(n, dt, kappa, nbar_bath, rng):
-    """Fock state after an empty-cavity evolution of length ``dt`` (exact)."""
+    """Fock state after an empty-cavity evolution of length ``dt`` (exact); −1 if the jump
+    rates are not finite."""
     if dt <= 0.0:
         return n
     if nbar_bath == 0.0:
@@ -76,6 +125,10 @@ def gap_evolve(n, dt, kappa, nbar_bath, rng):
     while True:
         down = kappa * (1.0 + nbar_bath) * n
         total = down + kappa * nbar_bath * (n + 1)
+        if not total < math.inf:  # NaN or inf rates
+            return -1
+        if total == 0.0:  # κ = 0: nothing happens
+            return n
         w = rng.exponential(1.0 / total)
         if w >= dt:
             return n
@@ -86,270 +139,220 @@ def gap_evolve(n, dt, kappa, nbar_bath, rng):
             n += 1
 
 
-@njit(cache=True)
-def _add_pair(acc, x, y):
-    acc[0] += 1.0
-    acc[1] += x
-    acc[2] += y
-    acc[3] += x * x
-    acc[4] += y * y
-    acc[5] += x * y
+# ----------------------------------------------------------------- step: records in a gap
+@passage_step
+def _gap(n, t0, t1, rng, par, plan, tr, occ):
+    """Empty cavity from t0 to t1 (exact); events inside the steady window are drawn one by
+    one and integrated.  Returns the photon number (−1: rates not finite)."""
+    kappa, nbar_bath = par.consts[2], par.consts[3]
+    lo = max(t0, plan.t_burn)
+    hi = min(t1, plan.t_end)
+    if hi <= lo or par.time_probes:
+        return gap_evolve(n, t1 - t0, kappa, nbar_bath, rng)
+    if t0 < lo:
+        n = gap_evolve(n, lo - t0, kappa, nbar_bath, rng)
+    if n == 0 and nbar_bath == 0.0:  # the empty cavity stays empty (most gaps)
+        occupy(0, hi - lo, tr, occ)
+    elif n >= 0:
+        n = gap_timed(n, hi - lo, kappa, nbar_bath, rng, tr, occ)
+    if n >= 0 and hi < t1:
+        n = gap_evolve(n, t1 - hi, kappa, nbar_bath, rng)
+    return n
 
 
-@njit(cache=True)
-def _hist_add(hist, n, w, overflow, maxn):
-    if n > maxn[0]:
-        maxn[0] = n
-    if n < hist.shape[0]:
-        hist[n] += w
-    else:
-        overflow[0] += w
+@passage_step
+def _gap_records(n, t, t_arr, ri, b, rng, par, plan, sched, raw, tr, occ):
+    """Empty cavity from t up to the records at or before ``t_arr`` (to rounding);
+    returns (n, t, ri)."""
+    rec_t, rec_kind = sched
+    while ri < rec_t.shape[0] and rec_t[ri] <= t_arr * (1.0 + SNAP) and n >= 0:
+        n = _gap(n, t, rec_t[ri], rng, par, plan, tr, occ)
+        t = rec_t[ri]
+        record_mixture(raw, tr, b, rec_kind[ri], n, 0.0, plan.inv_probes)
+        ri += 1
+    return n, t, ri
 
 
-@njit(cache=True)
-def _record(kind, m, w, time, time_hist, st_hist, inv_probes, steady, overflow, maxn):
-    """Record the cavity holding m photons with prob 1 − w and m + 1 with prob w.
-
-    ``kind`` ≥ 0: sample time index; kind < 0: probe of stratum −kind − 1 (its x, y go into
-    ``steady`` = [Σx, Σy] of the trajectory).
-    """
-    x = m + w
-    y = m * m + w * (2.0 * m + 1.0)
-    if kind >= 0:
-        _add_pair(time[kind], x, y)
-        if m >= 0 and w < 1.0:
-            _hist_add(time_hist[kind], m, 1.0 - w, overflow, maxn)
-        if w > 0.0:
-            _hist_add(time_hist[kind], m + 1, w, overflow, maxn)
-    else:
-        steady[0] += x
-        steady[1] += y
-        if m >= 0 and w < 1.0:
-            _hist_add(st_hist, m, (1.0 - w) * inv_probes, overflow, maxn)
-        if w > 0.0:
-            _hist_add(st_hist, m + 1, w * inv_probes, overflow, maxn)
+# ----------------------------------------------------------------- step: arrival record
+@passage_step
+def _arrival(n, k, ja, b, plan, raw, tr):
+    """Arrival records of atom k (cavity n photons) and its steady sums; returns next ja."""
+    arrival_index = plan.arrival_index
+    while ja < arrival_index.shape[0] and arrival_index[ja] == k:
+        record_arrival(raw, b, ja, n)
+        ja += 1
+    if plan.burn_in <= k < plan.atoms:
+        tr[TR_ARR_X] += n
+        tr[TR_ARR_Y] += n * n
+        hist = raw.steady_arrival_hist
+        hist_add(raw, hist, raw.batch_steady_arrival_hist[b], n, plan.inv_steady_atoms)
+    return ja
 
 
-@njit(cache=True)
-def _jump(m, ce, cg, gamma, kappa, nbar_bath, rng):
-    """Apply one jump chosen with probability ∝ rate × ⟨c†c⟩; returns the normalised state."""
-    pe = ce.real * ce.real + ce.imag * ce.imag
-    pg = cg.real * cg.real + cg.imag * cg.imag
-    r_sig = gamma * pe
-    r_a = kappa * (1.0 + nbar_bath) * (m * pe + (m + 1) * pg)
-    r_ad = kappa * nbar_bath * ((m + 1) * pe + (m + 2) * pg)
-    v = rng.random() * (r_sig + r_a + r_ad)
-    if v < r_sig:  # σ−: |e,m⟩ → |g,m⟩, block m − 1
-        return m - 1, 0j, ce / math.sqrt(pe)
-    if v < r_sig + r_a:  # a: block m − 1
-        ce2 = ce * math.sqrt(m)
-        cg2 = cg * math.sqrt(m + 1.0)
-        m -= 1
-    else:  # a†: block m + 1
-        ce2 = ce * math.sqrt(m + 1.0)
-        cg2 = cg * math.sqrt(m + 2.0)
-        m += 1
-    nrm = math.sqrt(norm2(ce2, cg2))
-    return m, ce2 / nrm, cg2 / nrm
+# ----------------------------------------------------------------- step: exit (detection)
+@passage_step
+def _exit(found_e, k, rng, par, plan, tr, cb):
+    """Detection of atom k (η thins the record only) into the click sums and correlations."""
+    if plan.burn_in <= k < plan.atoms:
+        detected = par.eta >= 1.0 or rng.random() < par.eta
+        if detected:
+            tr[TR_DET_ALL] += 1.0
+            if found_e:
+                tr[TR_DET_E] += 1.0
+        click_push(cb, detected and found_e, detected)
 
 
-@njit(cache=True)
-def _interaction_slow(m, ce, cg, s, t_exit, u, have_u, ri, rec_t, rec_kind, consts, rng, acc_args):
-    """Exact interaction from time s to t_exit: records inside, jumps, exit measurement.
-
-    Returns ``(n_after, found_excited, ri)``.
-    """
-    g, gamma, kappa, nbar_bath, detuning = consts
-    time, time_hist, st_hist, inv_probes, steady, overflow, maxn = acc_args
-    nrec = rec_t.shape[0]
-    while True:
-        is_rec = ri < nrec and rec_t[ri] < t_exit
-        seg_end = rec_t[ri] if is_rec else t_exit
-        if not have_u:
-            u = rng.random()
-        have_u = False
-        a, b, d = block_coeffs(m, g, gamma, kappa, nbar_bath, detuning)
-        dt = seg_end - s
-        ce1, cg1 = propagate(a, b, d, ce, cg, dt)
-        nrm = norm2(ce1, cg1)
-        if nrm > u:  # no jump in this segment
-            f = 1.0 / math.sqrt(nrm)
-            ce, cg = ce1 * f, cg1 * f
-            s = seg_end
-            if not is_rec:
-                found_e = (u / nrm) < ce.real * ce.real + ce.imag * ce.imag
-                return (m if found_e else m + 1), found_e, ri
-            w = cg.real * cg.real + cg.imag * cg.imag
-            _record(
-                rec_kind[ri], m, w, time, time_hist, st_hist, inv_probes, steady, overflow, maxn
-            )
-            ri += 1
-        else:
-            tj = jump_time(a, b, d, ce, cg, u, dt)
-            ce1, cg1 = propagate(a, b, d, ce, cg, tj)
-            s = s + tj
-            m, ce, cg = _jump(m, ce1, cg1, gamma, kappa, nbar_bath, rng)
-
-
-@njit(cache=True)
-def run_fock(
-    ntraj,
-    rng,
-    pe,
-    consts,
-    tau,
-    init_kind,
-    init_value,
-    pump_args,
-    eta,
-    plan_args,
-    tables,
-    time,
-    time_hist,
-    arrival,
-    arrival_hist,
-    steady_time,
-    steady_time_hist,
-    steady_arrival,
-    steady_arrival_hist,
-    clicks,
-    overflow,
-    passages,
-    maxn,
-):
-    """Run ``ntraj`` Fock-path trajectories, adding into the accumulator arrays.
-
-    Parameters (all positional; see :func:`trajmaser.trajectories.simulate_block`)
-    ----------------------------------------------------------------------------
-    consts : (g, gamma, kappa, nbar_bath, detuning)
-    init_kind, init_value : INIT_THERMAL with q = n̄/(1+n̄), or INIT_FOCK with n
-    pump_args : (code, pars) from :func:`trajmaser.pump.kernel_args`
-    plan_args : (times, arrival_index, strata, atoms, burn_in, first_steady_stratum)
-    tables : (pnj_e, qe_e, pnj_g, qe_g) from :func:`fock_tables`
-    maxn : int64[1], receives the largest photon number met (for histogram resizing)
-    """
-    g, gamma, kappa, nbar_bath, detuning = consts
-    code, pump_pars = pump_args
-    times, arrival_index, strata, atoms, burn_in, first = plan_args
-    pnj_e, qe_e, pnj_g, qe_g = tables
-    ntab = pnj_e.shape[0]
-    nsamp = times.shape[0]
-    nprobe = nsamp - first
-    inv_probes = 1.0 / nprobe
-    n_steady_atoms = atoms - burn_in
-    inv_steady_atoms = 1.0 / n_steady_atoms if n_steady_atoms > 0 else 0.0
-    nrec = nsamp + nprobe
-    rec_t = np.empty(nrec)
-    rec_kind = np.empty(nrec, dtype=np.int64)
-    steady = np.zeros(2)
-    acc_args = (time, time_hist, steady_time_hist, inv_probes, steady, overflow, maxn)
-
-    for _ in range(ntraj):
-        # ---- record schedule: one probe per steady stratum, then that stratum's sample time
-        r = 0
-        for j in range(nsamp):
-            if j >= first:
-                rec_t[r] = strata[j] + rng.random() * (strata[j + 1] - strata[j])
-                rec_kind[r] = -(j + 1)
-                r += 1
-            rec_t[r] = times[j]
-            rec_kind[r] = j
+# ----------------------------------------------------------------- one trajectory
+@kernel_step
+def _schedule(rng, plan, sched, probes):
+    """Record times of one trajectory: the sample times, each preceded by one uniform probe
+    of its stratum when ``probes`` and the stratum is steady (kind −(j + 1))."""
+    rec_t, rec_kind = sched
+    times, strata = plan.times, plan.strata
+    r = 0
+    for j in range(times.shape[0]):
+        if probes and j >= plan.first_steady_stratum:
+            rec_t[r] = strata[j] + rng.random() * (strata[j + 1] - strata[j])
+            rec_kind[r] = -(j + 1)
             r += 1
-        # ---- initial cavity
-        if init_kind == INIT_THERMAL:
-            n = rng.geometric(1.0 - init_value) - 1 if init_value > 0.0 else 0
-        else:
-            n = int(init_value)
-        steady[0] = 0.0
-        steady[1] = 0.0
-        sxa = 0.0
-        sya = 0.0
-        det_e = 0.0
-        det_all = 0.0
-        t = 0.0
-        slot, t_arr = first_arrival(code, pump_pars, rng)
-        k = 0
-        ri = 0
-        ja = 0
-        while True:
-            # ---- empty cavity up to the next arrival, records on the way
-            while ri < nrec and rec_t[ri] <= t_arr:
-                n = gap_evolve(n, rec_t[ri] - t, kappa, nbar_bath, rng)
-                t = rec_t[ri]
-                _record(
-                    rec_kind[ri],
-                    n,
-                    0.0,
-                    time,
-                    time_hist,
-                    steady_time_hist,
-                    inv_probes,
-                    steady,
-                    overflow,
-                    maxn,
-                )
-                ri += 1
-            if k >= atoms and ri >= nrec:
-                break
-            n = gap_evolve(n, t_arr - t, kappa, nbar_bath, rng)
-            t = t_arr
-            # ---- arrival records
-            while ja < nsamp and arrival_index[ja] == k:
-                _add_pair(arrival[ja], n, n * n)
-                _hist_add(arrival_hist[ja], n, 1.0, overflow, maxn)
-                ja += 1
-            if burn_in <= k < atoms:
-                sxa += n
-                sya += n * n
-                _hist_add(steady_arrival_hist, n, inv_steady_atoms, overflow, maxn)
-            # ---- the interaction
-            u = rng.random()
-            excited = u < pe
-            t_exit = t_arr + tau
-            # entry state |e,n> or |g,n> lies in block m with amplitudes (ce0, cg0)
-            if excited:
-                m, ce0, cg0 = n, 1.0 + 0j, 0j
-            else:
-                m, ce0, cg0 = n - 1, 0j, 1.0 + 0j
-            if ri < nrec and rec_t[ri] < t_exit:  # a record falls inside: exact slow path
-                n, found_e, ri = _interaction_slow(
-                    m, ce0, cg0, t, t_exit, 0.0, False, ri, rec_t, rec_kind, consts, rng, acc_args
-                )
-            else:
-                u = u / pe if excited else (u - pe) / (1.0 - pe)  # a fresh uniform
-                if n < ntab:
-                    pnj = pnj_e[n] if excited else pnj_g[n]
-                    qe = qe_e[n] if excited else qe_g[n]
-                else:
-                    pnj, qe = _entry_probs(m, ce0, cg0, consts, tau)
-                if u < pnj:  # no jump: measure the atom (u / pnj is again uniform)
-                    found_e = u < qe * pnj
-                    n = m if found_e else m + 1
-                else:  # a jump: exact norm inversion from the same u
-                    n, found_e, ri = _interaction_slow(
-                        m, ce0, cg0, t, t_exit, u, True, ri, rec_t, rec_kind, consts, rng, acc_args
-                    )
-            t = t_exit
-            # ---- detection (η thins the record only)
-            if burn_in <= k < atoms and (eta >= 1.0 or rng.random() < eta):
-                det_all += 1.0
-                if found_e:
-                    det_e += 1.0
-            passages[0] += 1
-            k += 1
-            slot, t_arr = next_arrival(code, slot, t_arr, pump_pars, rng)
-        # ---- per-trajectory steady averages: one batch each
-        _add_pair(steady_time, steady[0] * inv_probes, steady[1] * inv_probes)
-        if n_steady_atoms > 0:
-            _add_pair(steady_arrival, sxa * inv_steady_atoms, sya * inv_steady_atoms)
-        _add_pair(clicks, det_e, det_all)
-        _add_pair(clicks[6:], det_e, det_e * det_e)
+        rec_t[r] = times[j]
+        rec_kind[r] = j
+        r += 1
 
 
-@njit(cache=True)
-def _entry_probs(m, ce, cg, consts, tau):
-    g, gamma, kappa, nbar_bath, detuning = consts
-    a, b, d = block_coeffs(m, g, gamma, kappa, nbar_bath, detuning)
-    ce1, cg1 = propagate(a, b, d, ce, cg, tau)
-    nrm = norm2(ce1, cg1)
-    return nrm, (ce1.real**2 + ce1.imag**2) / nrm
+@kernel_step
+def _initial_photons(rng, par):
+    """Photon number of the initial cavity (thermal draw, a table p(n) or a Fock state)."""
+    if par.init_kind == INIT_THERMAL:
+        q = par.init_value
+        return rng.geometric(1.0 - q) - 1 if q > 0.0 else 0
+    if par.init_kind == INIT_TABLE:
+        cdf = par.init_cdf
+        return min(np.searchsorted(cdf, rng.random(), side="right"), cdf.size - 1)
+    return int(par.init_value)
+
+
+@kernel_step
+def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, cb, flag):
+    """One trajectory from n photons: atoms arrive until every sample record is taken.
+
+    Returns the number of atom passages; stops early with ``raw.stop[0]`` set when ``flag``
+    is raised (polled every POLL_PASSAGES passages) or the state is not finite.
+    """
+    code, pump_pars = par.pump
+    nrec = sched[0].shape[0]
+    t = 0.0
+    k = 0
+    ri = 0
+    ja = 0
+    slot, t_arr = first_arrival(code, pump_pars, rng)
+    while True:
+        n, t, ri = _gap_records(n, t, t_arr, ri, b, rng, par, plan, sched, raw, tr, occ)
+        if k >= plan.atoms and ri >= nrec:
+            return k
+        if (k & (POLL_PASSAGES - 1)) == POLL_PASSAGES - 1 and flag[0] != 0:
+            raw.stop[0] = STOP_CANCELLED
+            return k
+        if n >= 0:
+            n = _gap(n, t, t_arr, rng, par, plan, tr, occ)
+        if n < 0:
+            raw.stop[0] = STOP_NONFINITE
+            return k
+        ja = _arrival(n, k, ja, b, plan, raw, tr)
+        n, found_e, ri = interaction(n, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr, occ)
+        if raw.stop[0] != STOP_NONE:
+            return k
+        t = t_arr + par.tau
+        _exit(found_e, k, rng, par, plan, tr, cb)
+        k += 1
+        slot, t_arr = next_arrival(code, slot, t_arr, pump_pars, rng)
+
+
+@kernel_step
+def _finish_time(b, plan, raw, tr, occ):
+    """The trajectory's time averages over the steady window from its occupation times."""
+    top = occ.shape[0] - 1
+    x = 0.0
+    y = 0.0
+    for n in range(top):
+        if occ[n] != 0.0:
+            if not occ[n] > 0.0:  # NaN: block frequencies beyond the quadrature's reach
+                raw.stop[0] = STOP_NONFINITE
+            p = occ[n] * plan.inv_window
+            raw.steady_time_hist[n] += p
+            raw.batch_steady_time_hist[b, n] += p
+            x += n * p
+            y += n * n * p
+    add_pair_batched(raw.steady_time, raw.batch_steady_time[b], x, y)
+    raw.overflow[0] += occ[top]
+    if tr[TR_MAXN] > raw.maxn[0]:
+        raw.maxn[0] = int(tr[TR_MAXN])
+
+
+@kernel_step
+def _finish(b, k, par, plan, raw, tr, occ, cb):
+    """Per-trajectory steady averages (one batch each), clicks and passages into ``raw``."""
+    if par.time_probes:
+        x = tr[TR_PROBE_X] * plan.inv_probes
+        y = tr[TR_PROBE_Y] * plan.inv_probes
+        add_pair_batched(raw.steady_time, raw.batch_steady_time[b], x, y)
+    elif plan.inv_window > 0.0:
+        _finish_time(b, plan, raw, tr, occ)
+    if plan.atoms > plan.burn_in:
+        x = tr[TR_ARR_X] * plan.inv_steady_atoms
+        y = tr[TR_ARR_Y] * plan.inv_steady_atoms
+        add_pair_batched(raw.steady_arrival, raw.batch_steady_arrival[b], x, y)
+    det_e = tr[TR_DET_E]
+    add_pair(raw.clicks, det_e, tr[TR_DET_ALL])
+    add_pair(raw.clicks[6:], det_e, det_e * det_e)
+    click_finish(raw, cb)
+    raw.passages[0] += k
+
+
+@njit(cache=True, nogil=True)
+def run_fock(ntraj, first_index, rng, par, plan, tables, raw, flag):
+    """Run ``ntraj`` Fock-path trajectories, adding into the accumulators ``raw``.
+
+    Releases the GIL.  Stops early, with ``raw.stop`` = (STOP_* code, trajectory), when
+    ``flag[0]`` is nonzero (polled before every trajectory) or the state is not finite.
+
+    Parameters
+    ----------
+    ntraj : int
+        Trajectories to run.
+    first_index : int
+        Global index of the first one (its batch is ``first_index % NBATCH``).
+    rng : numpy.random.Generator
+    par : FockParams
+    plan : KernelPlan
+    tables : FockTables
+        From :func:`fock_tables` and :func:`time_tables`.
+    raw : RawAccumulators
+    flag : ndarray of int64, shape (1,)
+        :data:`trajmaser.trajectories.cancel.FLAG`.
+    """
+    nsamp = plan.times.shape[0]
+    nrec = nsamp + (nsamp - plan.first_steady_stratum if par.time_probes else 0)
+    sched = (np.empty(nrec), np.empty(nrec, dtype=np.int64))
+    _schedule(rng, plan, sched, False)
+    tr = np.zeros(TR_SIZE)
+    occ = np.zeros(raw.steady_time_hist.shape[0] + 1)
+    cb = click_buffer()
+    for i in range(ntraj):
+        if flag[0] != 0:
+            raw.stop[0] = STOP_CANCELLED
+            raw.stop[1] = i
+            return
+        b = (first_index + i) % NBATCH
+        if par.time_probes:
+            _schedule(rng, plan, sched, True)
+        n = _initial_photons(rng, par)
+        tr[:] = 0.0
+        occ[:] = 0.0
+        click_reset(cb)
+        k = _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, cb, flag)
+        if raw.stop[0] == STOP_NONE:
+            _finish(b, k, par, plan, raw, tr, occ, cb)
+        if raw.stop[0] != STOP_NONE:
+            raw.stop[1] = i
+            return
