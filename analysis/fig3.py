@@ -86,7 +86,7 @@ def _entry(nex: int, pt, ax, col) -> dict:
             s_ar["Tf_over_Tb"], s_ar["Tf_over_Tb_err"], s_dm["arrival"]["Tf_over_Tb"]
         ),  # fmt: skip
         "series_n_mean": z_summary(z_time["z"]),
-        "series_chi2_p": z_time["p_value"],
+        "series_chi2_p": z_summary(z_time["z"])["p_value"],
         "compare_ok": rep["ok"],
     }
 

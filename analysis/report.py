@@ -96,9 +96,9 @@ def fig3_fields(d: dict) -> dict[str, str]:
         parts.append(f"**A χ² test of the time series fails** (smallest p = {pmin:.2g}).")
     failed = [str(r["Nex"]) for r in runs if not r["compare_ok"]]
     parts.append(
-        "The full check of `trajmaser.compare.compare_result` (time and arrival series of "
-        "every compared quantity, and the steady values: all |z| < 4 and χ² p above its "
-        "threshold) "
+        "The full check of `trajmaser.compare.compare_result` (its calibrated family-wise "
+        "test over the time and arrival series of every compared quantity and the steady "
+        "values, false-alarm level 0.01) "
         + (
             "passes for every Nex."
             if not failed
