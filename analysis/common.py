@@ -176,7 +176,9 @@ def cached_map(tag: str, func, items: list, *, fresh: bool = False, key=None) ->
 
 def switching_points(models: list, budget, *, seed: int, fresh: bool = False) -> list[dict]:
     """The ``trajmaser switching`` document of every model (forward flux, cached), with the
-    wall time of its run as ``seconds``.
+    wall time of its run as ``seconds``.  Each model draws from its own root seed, derived
+    from ``seed`` and the model (common random numbers across points would correlate their
+    errors).
 
     Call on every rank; every rank gets the documents.
     """
@@ -187,8 +189,9 @@ def switching_points(models: list, budget, *, seed: int, fresh: bool = False) ->
     CACHE.mkdir(parents=True, exist_ok=True)
     docs = []
     for model in models:
-        plan, ref = plan_switching(model, seed, budget)
-        path = CACHE / f"switching_{_hash([asdict(model), asdict(budget), seed, 'v1'])}.npz"
+        own = int(_hash([seed, asdict(model)])[:8], 16)
+        plan, ref = plan_switching(model, own, budget)
+        path = CACHE / f"switching_{_hash([asdict(model), asdict(budget), own, 'v2'])}.npz"
         if not _cached(path, fresh):
             simulate(plan, budget.replicas, path, force=True, resume=not fresh)
         arrays, meta = io.load_result(path)

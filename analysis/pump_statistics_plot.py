@@ -6,7 +6,7 @@ stationary density matrix (dashed black: FJM).  Filled markers: stationary traje
 estimates (circles: runs, diamonds: rare-event forward flux).  Hollow grey-edged markers:
 finite runs that are not stationary (the stationarity warning fires), with small crosses for
 the density matrix of their own protocol.  Q axes are linear in [−1, 1] (ticks every 0.5)
-and logarithmic beyond.
+and logarithmic beyond (plain linear where all values lie in [−1, 1]).
 """
 
 from __future__ import annotations
@@ -22,15 +22,19 @@ Q_TICKS = [-1.0, -0.5, 0.0, 0.5, 1.0, 10.0, 100.0]
 
 
 def _q_axis(ax) -> None:
-    ax.set_yscale("symlog", linthresh=1.0, linscale=3.0)
     lo, hi = ax.get_ylim()
+    ax.axhline(0.0, color="gray", lw=0.7)
+    ax.axhspan(-1.0, 0.0, color="0.93", zorder=0)
+    if hi <= 1.0:  # all within [−1, 1]: a plain linear axis
+        ax.set_ylim(max(lo, -1.05), hi)
+        ax.grid(axis="y", color="0.85", lw=0.5)
+        return
+    ax.set_yscale("symlog", linthresh=1.0, linscale=3.0)
     ax.set_ylim(max(lo, -1.05), hi)
     ax.yaxis.set_major_locator(FixedLocator([t for t in Q_TICKS if t <= max(hi, 1.0)]))
     ax.yaxis.set_minor_locator(FixedLocator([-0.75, -0.25, 0.25, 0.75, *range(2, 10),
                                              *range(20, 100, 10)]))  # fmt: skip
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.axhline(0.0, color="gray", lw=0.7)
-    ax.axhspan(-1.0, 0.0, color="0.93", zorder=0)
     ax.grid(axis="y", which="major", color="0.85", lw=0.5)
 
 
@@ -81,7 +85,7 @@ def _legend(ax) -> None:
         Line2D([], [], marker="x", ls="", color="0.3", label="density matrix of that finite run"),
     ]
     handles += [Line2D([], [], color=c, lw=2, label=s) for s, c in COLORS.items()]
-    ax.legend(handles=handles, fontsize=7, loc="upper left")
+    ax.legend(handles=handles, fontsize=7, loc="lower right")
 
 
 def plot(rows: list[dict], curves: dict, cases, stats, theta_dm) -> None:
@@ -106,6 +110,6 @@ def plot(rows: list[dict], curves: dict, cases, stats, theta_dm) -> None:
     axes[0, 0].set_ylabel("n̄ / Nex (just before an atom)")
     axes[1, 0].set_ylabel("field Mandel Q (grey: sub-Poissonian)")
     axes[2, 0].set_ylabel("atom-count Mandel Q_a")
-    _legend(axes[0, 0])
+    _legend(axes[0, 2])
     fig.tight_layout()
     savefig(fig, "pump_statistics")

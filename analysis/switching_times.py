@@ -5,7 +5,7 @@ pump-statistics study's ``runs/pumpstats_nex100.toml``: κτ = 1e-3, γ = 0, n_b
 regular, binomial (p = 0.5) and Poisson pumping.  Lines: the exact mean first-passage times
 up (lower → upper peak) and down, and the weight of the lower peak, from the density matrix
 (:func:`trajmaser.dm.switching.switching`; drawn where the stationary p(n) has two peaks).
-Points: forward-flux trajectories (``trajmaser switching``, default budget, 16 replicas),
+Points: forward-flux trajectories (``trajmaser switching``, default budget, 32 replicas),
 ±1 standard error.
 
 Writes ``analysis/figures/switching_times.png``, ``analysis/figures/p_n_bistable.png``

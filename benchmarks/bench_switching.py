@@ -1,6 +1,6 @@
 """Rare-event switching estimate vs the brute-force trajectory cost it replaces.
 
-Run ``python benchmarks/bench_switching.py [--theta 7] [--nex 100] [--replicas 16]``.  For
+Run ``python benchmarks/bench_switching.py [--theta 7] [--nex 100] [--replicas 32]``.  For
 regular, binomial (p = 0.5) and Poisson pumping at the pump-statistics study's parameters
 (excited atoms, κτ = 1e-3, γ = 0, n_b = 0.15) it prints, side by side:
 
@@ -52,7 +52,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--nex", type=float, default=100.0)
     ap.add_argument("--theta", type=float, default=7.0)
-    ap.add_argument("--replicas", type=int, default=16)
+    ap.add_argument("--replicas", type=int, default=Budget().replicas)
     args = ap.parse_args()
     print(f"Nex = {args.nex:g}, Θ = {args.theta:g}; forward-flux budget: {Budget(args.replicas)}")
     head = (

@@ -27,9 +27,9 @@ __all__ = ["Budget", "plan_switching", "report", "simulate", "switching"]
 class Budget:
     """Sampling effort: replicas and, per replica, basin atoms and trials per interface."""
 
-    replicas: int = 16
-    basin_atoms: int = 200_000
-    trials: int = 1000
+    replicas: int = 32
+    basin_atoms: int = 100_000
+    trials: int = 500
     min_successes: int = 20
     spacing: int = 1
 

@@ -68,8 +68,8 @@ class SwitchingPlan:
     modes: tuple
     nbins: int
     seed: int
-    basin_atoms: int = 200_000
-    trials: int = 1000
+    basin_atoms: int = 100_000
+    trials: int = 500
     min_successes: int = 20
     max_batches: int = 100
     spacing: int = 1
