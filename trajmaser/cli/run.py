@@ -55,7 +55,8 @@ def add_run_parser(sub) -> None:
         type=float,
         default=DM_SECONDS,
         metavar="S",
-        help=f"time allowed to the density matrix and the stationarity check after a run ({DM_SECONDS:g})",
+        help="time allowed to the density matrix and the stationarity check after a run "
+        f"({DM_SECONDS:g})",
     )
     p.set_defaults(func=run)
 
