@@ -110,7 +110,10 @@ def valid_physics(draw, k: float = 5.0):
     initial = draw(st.one_of(*kinds))
     cavity = {
         "Omega": OMEGA_C,
-        "Q": draw(log_uniform(1e3, 1e12)),
+        # κτ ≤ 20 (the review's strongly damped case, κτ ≈ 15, included): a trajectory's
+        # cost grows like κτ·n̄ jumps per atom, so κτ ~ 10² runs for minutes at this size
+        # (correctly, and SIGTERM stops it; the planner does not yet price jumps)
+        "Q": max(draw(log_uniform(1e3, 1e12)), OMEGA_C * tau / 20.0),
         "g": draw(_or_zero(log_uniform(1e2, 1e7))),
         "gamma": draw(_or_zero(log_uniform(1.0, 1e6))),
         "tau": tau,
