@@ -34,7 +34,10 @@ def _or_zero(strategy):
 @st.composite
 def fuels(draw) -> dict:
     model = draw(st.sampled_from(("star", "spin", "thermal", "state")))
-    omega = draw(log_uniform(0.05, 30.0))
+    # omega >= 0.2: below it the thermal initial field spans hundreds of Fock levels and the
+    # dense density-matrix reference that `compare` needs takes minutes (a known limit of the
+    # reference, not of the trajectories; see the closing note of this round).
+    omega = draw(log_uniform(0.2, 30.0))
     if model in ("star", "spin"):
         return {
             "model": model,
@@ -69,11 +72,14 @@ def check_answer(
     if ran.returncode in (0, 1):
         try:
             series = json.loads(ran.stdout)["series"]
-            bad = [  # max_abs_z is null for an infinite z (a zero error bar, a difference)
-                (math.inf if q["max_abs_z"] is None else q["max_abs_z"], q["p_value"], f"{b} {n}")
+            # max_abs_z is null for an infinite z (a zero error bar, a difference); the
+            # calibrated compare reports no per-series chi2 p-value (then only |z| < k counts)
+            bad = [
+                (math.inf if q["max_abs_z"] is None else q["max_abs_z"], pval, f"{b} {n}")
                 for b, qs in series.items()
                 for n, q in qs.items()
-                if not (q["max_abs_z"] is not None and q["max_abs_z"] < k and q["p_value"] > P_MIN)
+                for pval in [q.get("p_value", 1.0)]
+                if not (q["max_abs_z"] is not None and q["max_abs_z"] < k and pval > P_MIN)
             ]
         except (ValueError, KeyError, AttributeError, TypeError) as exc:
             return f"compare --json output unreadable ({exc!r})"
@@ -95,16 +101,19 @@ def valid_physics(draw, k: float = 5.0):
     pump = {"statistics": stats, "rate": u / tau}
     if stats == "binomial":
         pump["p"] = draw(st.floats(u, 1.0))
-    initial = draw(
-        st.one_of(
-            st.sampled_from(("thermal", "vacuum")),
-            st.integers(0, 5).map(lambda n: f"fock:{n}"),
-            st.floats(0.1, 2.0).map(lambda a: f"coherent:{a:.3g}"),
-        )
-    )
+    kinds = [
+        st.sampled_from(("thermal", "vacuum")),
+        st.integers(0, 5).map(lambda n: f"fock:{n}"),
+    ]
+    if stats != "poisson":  # no exact continuous-time reference for poisson + coherent field
+        kinds.append(st.floats(0.1, 2.0).map(lambda a: f"coherent:{a:.3g}"))
+    initial = draw(st.one_of(*kinds))
     cavity = {
         "Omega": OMEGA_C,
-        "Q": draw(log_uniform(1e3, 1e12)),
+        # κτ ≤ 20 (the review's strongly damped case, κτ ≈ 15, included): a trajectory's
+        # cost grows like κτ·n̄ jumps per atom, so κτ ~ 10² runs for minutes at this size
+        # (correctly, and SIGTERM stops it; the planner does not yet price jumps)
+        "Q": max(draw(log_uniform(1e3, 1e12)), OMEGA_C * tau / 20.0),
         "g": draw(_or_zero(log_uniform(1e2, 1e7))),
         "gamma": draw(_or_zero(log_uniform(1.0, 1e6))),
         "tau": tau,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import sys
 import threading
+import time
 
 from trajmaser.cli.render import DM_KEYS, emit, series_text, steady_text, sweep_text
 from trajmaser.cli.switching import annotate_stationarity
 
-DM_SECONDS = 60.0
+DM_SECONDS = 20.0
 """Default time allowed to the density-matrix reference after a run (``--dm-timeout``)."""
 DM_NMAX = 300
 """Largest Fock cut-off the reference after a run may grow to (memory and time bound)."""
@@ -54,7 +55,8 @@ def add_run_parser(sub) -> None:
         type=float,
         default=DM_SECONDS,
         metavar="S",
-        help=f"time allowed to the density matrix after a run ({DM_SECONDS:g})",
+        help="time allowed to the density matrix and the stationarity check after a run "
+        f"({DM_SECONDS:g})",
     )
     p.set_defaults(func=run)
 
@@ -161,6 +163,11 @@ def _stationarity(cfg, payload, seconds: float | None) -> None:
     if cfg is None or seconds is None:
         return
     probe = [{} for _ in rows]
+    if seconds <= 0.0:
+        for row in rows:
+            row["stationarity_warning"] = None
+        print("stationarity check skipped: no time left (--dm-timeout)", file=sys.stderr)
+        return
     worker = threading.Thread(
         target=annotate_stationarity, args=(cfg, probe if isinstance(payload, list) else probe[0]),
         daemon=True,
@@ -197,10 +204,12 @@ def _report(result, cfg, as_json: bool, *, dm_seconds: float | None) -> int:
     summary = result.summary()
     summary["atoms"] = cfg.run.atoms if cfg is not None else None
     ref = note = None
+    start = time.monotonic()  # the density matrix and the stationarity check share the budget
     if dm_seconds is not None and cfg is not None:
         ref, note = density_matrix(cfg.model(), result, dm_seconds)
         summary["density_matrix"] = ref if ref is not None else {"error": note}
-    _stationarity(cfg, summary, dm_seconds)
+    left = None if dm_seconds is None else max(dm_seconds - (time.monotonic() - start), 0.0)
+    _stationarity(cfg, summary, left)
     emit(summary, as_json, steady_text(summary, ref, note))
     return 0
 

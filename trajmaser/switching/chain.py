@@ -16,8 +16,6 @@ trajectory kernel does; passages with a jump take the exact slow path.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
@@ -25,8 +23,9 @@ from trajmaser import pump
 from trajmaser.blocks import block_coeffs, jump_time, norm2, propagate
 from trajmaser.params import Model
 from trajmaser.trajectories.fock import gap_evolve
+from trajmaser.trajectories.fock_interaction import fock_tables, jump
 
-__all__ = ["ChainArgs", "atom_step", "chain_args", "entry_tables", "run_chain"]
+__all__ = ["ChainArgs", "atom_step", "chain_args", "run_chain"]
 
 
 @njit(cache=True)
@@ -38,53 +37,12 @@ def interval(code, pars, rng):
 ChainArgs = tuple  # (pe, consts, tau, code, pars, tables): see chain_args
 
 
-@njit(cache=True)
-def entry_tables(size, g, gamma, kappa, nbar_bath, detuning, tau):
-    """No-jump probability over τ and P(exit |e⟩ | no jump) per entry photon number n < size.
-
-    Returns ``(pnj_e, qe_e, pnj_g, qe_g)`` for atoms entering in |e⟩ (block n) and in |g⟩
-    (block n − 1).
-    """
-    out = np.empty((4, size))
-    for n in range(size):
-        for k in range(2):
-            m = n if k == 0 else n - 1
-            a, b, d = block_coeffs(m, g, gamma, kappa, nbar_bath, detuning)
-            ce0 = 1.0 + 0j if k == 0 else 0j
-            ce, cg = propagate(a, b, d, ce0, 1.0 + 0j - ce0, tau)
-            nrm = norm2(ce, cg)
-            out[2 * k, n] = nrm
-            out[2 * k + 1, n] = (ce.real**2 + ce.imag**2) / nrm
-    return out
-
-
 def chain_args(model: Model, size: int = 512) -> ChainArgs:
     """Arguments of :func:`atom_step` for a diagonal model (tables for n < ``size``)."""
     consts = (model.g, model.gamma, model.kappa, model.nbar_bath, model.detuning)
-    tables = entry_tables(int(size), *consts, model.tau)
+    tables = np.vstack(fock_tables(int(size), *consts, model.tau))
     code, pars = pump.kernel_args(model)
     return (float(model.pe), consts, float(model.tau), int(code), pars, tables)
-
-
-@njit(cache=True)
-def _jump(m, ce, cg, gamma, kappa, nbar_bath, rng):
-    """One jump, chosen with probability ∝ rate × ⟨c†c⟩; returns the normalised state."""
-    pe = ce.real * ce.real + ce.imag * ce.imag
-    pg = cg.real * cg.real + cg.imag * cg.imag
-    r_sig = gamma * pe
-    r_a = kappa * (1.0 + nbar_bath) * (m * pe + (m + 1) * pg)
-    r_ad = kappa * nbar_bath * ((m + 1) * pe + (m + 2) * pg)
-    v = rng.random() * (r_sig + r_a + r_ad)
-    if v < r_sig:  # σ−: |e,m⟩ → |g,m⟩, block m − 1
-        return m - 1, 0j, ce / math.sqrt(pe)
-    if v < r_sig + r_a:  # a: block m − 1
-        ce2, cg2 = ce * math.sqrt(m), cg * math.sqrt(m + 1.0)
-        m -= 1
-    else:  # a†: block m + 1
-        ce2, cg2 = ce * math.sqrt(m + 1.0), cg * math.sqrt(m + 2.0)
-        m += 1
-    nrm = math.sqrt(norm2(ce2, cg2))
-    return m, ce2 / nrm, cg2 / nrm
 
 
 @njit(cache=True)
@@ -102,7 +60,7 @@ def _interaction(m, ce, cg, u, tau, consts, rng):
         tj = jump_time(a, b, d, ce, cg, u, tau - s)
         ce1, cg1 = propagate(a, b, d, ce, cg, tj)
         s += tj
-        m, ce, cg = _jump(m, ce1, cg1, gamma, kappa, nbar_bath, rng)
+        m, ce, cg = jump(m, ce1, cg1, gamma, kappa, nbar_bath, rng)
         u = rng.random()
 
 

@@ -78,7 +78,7 @@ def fock_tables(size, g, gamma, kappa, nbar_bath, detuning, tau):
 
 
 @kernel_step
-def _jump(m, ce, cg, gamma, kappa, nbar_bath, rng):
+def jump(m, ce, cg, gamma, kappa, nbar_bath, rng):
     """Apply one jump chosen with probability ∝ rate × ⟨c†c⟩; returns the normalised state."""
     pe = ce.real * ce.real + ce.imag * ce.imag
     pg = cg.real * cg.real + cg.imag * cg.imag
@@ -171,7 +171,7 @@ def interaction_slow(m, ce, cg, s, u, have_u, ri, w_full, b, rng, par, plan, sch
             s = s + tj
             if not par.time_probes:
                 integrate_run(run_m, run_ce, run_cg, run_s, s, par.consts, plan, tr, occ)
-            m, ce, cg = _jump(m, ce1, cg1, gamma, kappa, nbar_bath, rng)
+            m, ce, cg = jump(m, ce1, cg1, gamma, kappa, nbar_bath, rng)
             run_m, run_ce, run_cg, run_s = m, ce, cg, s
             whole = False
 
