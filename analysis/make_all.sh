@@ -49,7 +49,7 @@ fresh=false
 for a in "$@"; do [[ $a == --fresh ]] && fresh=true; done
 cat > results/analysis/timing.json <<JSON
 {"steps": {${steps}}, "total": ${total}, "fresh": ${fresh},
- "workers": ${workers}, "cores": $(nproc),
+ "workers": ${workers}, "cores": $(nproc --all),
  "load_start": ${load0}, "load_end": $(load),
  "date": "$(date -u +%Y-%m-%dT%H:%MZ)"}
 JSON

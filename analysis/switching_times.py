@@ -71,6 +71,16 @@ def _row(theta: float, stats: str, doc: dict) -> dict:
     return row
 
 
+def _segments(c: np.ndarray):
+    """Index ranges without a jump of the switching pair (a mode moving by > 3 photons)."""
+    pair = c[:, 3:5]
+    start = 0
+    for j in range(1, len(pair) + 1):
+        if j == len(pair) or not np.all(np.abs(pair[j] - pair[j - 1]) <= 3):
+            yield slice(start, j)
+            start = j
+
+
 def _times_figure(curves: dict, rows: list[dict]) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
     keys = (("mfpt_up_atoms", 0, "up: lower → upper peak (atoms)"),
@@ -79,8 +89,10 @@ def _times_figure(curves: dict, rows: list[dict]) -> None:
     for stats, _ in STATS:
         c = curves[stats]
         for ax, (key, i, label) in zip(axes, keys, strict=True):
-            ax.plot(THETA_DM, c[:, i], color=COLORS[stats], lw=1.2,
-                    label=f"{stats}{' (p = 0.5)' if stats == 'binomial' else ''}")  # fmt: skip
+            for k, seg in enumerate(_segments(c)):  # no line across a jump of the pair
+                ax.plot(THETA_DM[seg], c[seg, i], color=COLORS[stats], lw=1.2,
+                        label=None if k else
+                        f"{stats}{' (p = 0.5)' if stats == 'binomial' else ''}")  # fmt: skip
             sel = [r for r in rows if r["stats"] == stats and r.get(key) is not None]
             th = np.array([r["theta"] for r in sel])
             ax.errorbar(th, [r[key] for r in sel], [r[f"{key}_err"] for r in sel], fmt="D",
