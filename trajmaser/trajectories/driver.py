@@ -132,7 +132,9 @@ def _run_block(
         else:
             from trajmaser.trajectories.general import run_general_block
 
-            out = run_general_block(model, run, ntraj, rng, plan, levels)
+            out = run_general_block(
+                model, run, ntraj, rng, plan, levels, first_index=block * run.block_size
+            )
             if isinstance(out, Result):
                 return out
             raw, maxn = out, 2 * levels - 1
