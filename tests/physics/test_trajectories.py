@@ -317,3 +317,31 @@ def test_strongly_damped_cavity_of_the_paper_agrees_with_the_density_matrix():
     est = simulate(model, run).steady_arrival.photon_estimates(model.omega)
     ref = dm.steady(model)["arrival"]["n_mean"]
     assert abs(est["n_mean"][0] - ref) < K * est["n_mean_err"][0]
+
+
+def test_time_average_of_a_decaying_field_is_exact():
+    """g = 0, Poisson pumping, n_b > 0: the atoms never touch the field, which relaxes as
+    n̄(t) = n_b + (n0 − n_b) e^{−κt}; each trajectory's time average over [t_burn, T] (exact
+    integral, windows cutting through interactions and gaps) must average to that law's."""
+    model = dataclasses.replace(CASES["poisson"], g=0.0, initial=InitialField("fock", 5))
+    run = RunParams(atoms=8, ntraj=4000, samples=4, burn_in=2, seed=9, block_size=2000)
+    res = simulate(model, run)
+    t_burn, t_end = run.burn_in / model.rate, run.atoms / model.rate
+    k, nb = model.kappa, model.nbar_bath
+    decay = (np.exp(-k * t_burn) - np.exp(-k * t_end)) / (k * (t_end - t_burn))
+    est = res.steady_time.photon_estimates(model.omega)
+    _check_series(est["n_mean"], est["n_mean_err"], [nb + (5 - nb) * decay], "time average")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_steady_time_histogram_vs_dm_module(name):
+    """p(n) averaged over the steady window: within 4 × sqrt(p(1 − p)/ntraj), the largest
+    standard error of a mean of per-trajectory values in [0, 1]."""
+    model, res = CASES[name], _trajectories(name)
+    p_ref = np.asarray(dm.steady(model)["time"]["p"])
+    p = res.steady_time.hist[0] / res.steady_time.count[0]
+    size = min(p.size, p_ref.size)
+    assert np.all(p[size:] < 1e-3) and np.all(p_ref[size:] < 1e-3)
+    bound = np.sqrt(np.maximum(p_ref[:size] * (1 - p_ref[:size]), 5.0 / RUN.ntraj) / RUN.ntraj)
+    assert np.all(np.abs(p[:size] - p_ref[:size]) < K * bound), name
+    assert p.sum() == pytest.approx(1.0, rel=1e-9)

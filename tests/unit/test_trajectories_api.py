@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from trajmaser.params import ConfigError, InitialField, Model, RunParams
-from trajmaser.results import NBATCH, Result
+from trajmaser.results import NBATCH, NLAG, Result
 from trajmaser.results.moments import BATCHED
 from trajmaser.trajectories import cancel, nblocks, resolve_method, simulate, simulate_block
 
@@ -253,3 +253,40 @@ def test_a_bath_without_damping_leaves_the_gap_alone():
     model = dataclasses.replace(MODEL, kappa=0.0, initial=InitialField("fock", 2), g=0.0)
     res = simulate_block(model, RUN, 0)  # κ = 0, n_b > 0, g = 0: the field never changes
     assert np.all(res.time.sx == 2 * res.time.count)
+
+
+def test_the_record_grid_never_simulates_an_atom_beyond_atoms():
+    """runs/quick.toml at 120 atoms / 12 samples: the last sample time T rounds a few ulps
+    above the arrival time of atom `atoms` (which does not belong to the run)."""
+    from pathlib import Path
+
+    import tomllib
+
+    from trajmaser.config import config_from_dict
+
+    with (Path(__file__).resolve().parents[2] / "runs" / "quick.toml").open("rb") as fh:
+        raw = tomllib.load(fh)
+    raw["run"].update(atoms=120, samples=12, burn_in=60, ntraj=20, block_size=20)
+    cfg = config_from_dict(raw)
+    model, run = cfg.model(), cfg.run
+    assert run.samples * (run.atoms / model.rate / run.samples) > run.atoms * (1 / model.rate)
+    assert simulate_block(model, run, 0).passages == run.ntraj * run.atoms
+
+
+def test_click_pair_counts_equal_a_direct_count():
+    """The bit-packed lag sums against a direct count over a random detection record."""
+    from trajmaser.trajectories.accumulate import click_buffer, click_finish, click_push
+    from trajmaser.trajectories.records import RawAccumulators
+
+    rng = np.random.default_rng(8)
+    for atoms in (1, 63, 64, 65, 200, 1000):
+        det = rng.random(atoms) < 0.7
+        exc = det & (rng.random(atoms) < 0.4)
+        raw, cb = RawAccumulators.zeros(1, 1), click_buffer()
+        for e, d in zip(exc, det, strict=True):
+            click_push(cb, bool(e), bool(d))
+        click_finish(raw, cb)
+        for j in range(1, NLAG + 1):
+            x = int(np.sum(exc[:-j] & exc[j:])) if atoms > j else 0
+            y = int(np.sum(exc[:-j] & det[j:])) if atoms > j else 0
+            assert tuple(raw.click_pairs[j - 1, :3]) == (1.0, x, y), (atoms, j)

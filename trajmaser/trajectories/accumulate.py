@@ -7,8 +7,8 @@ weights at photon numbers beyond the histogram go to ``raw.overflow``; ``raw.max
 largest photon number met.
 
 Click correlations use a :class:`ClickBuffer`: the detection outcomes of the steady atoms are
-written one per atom and counted into the lag sums chunk by chunk (integer sums, so the
-counting order does not matter), which keeps the per-atom cost to two stores.
+set as bits of 64-atom words, and each full word is counted into the lag sums with shifts and
+population counts (integer sums, so the counting order does not matter).
 """
 
 from __future__ import annotations
@@ -16,13 +16,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 from trajmaser.results import NLAG
 from trajmaser.trajectories.records import TR_PROBE_X, TR_PROBE_Y
-
-#: Steady atoms held by a :class:`ClickBuffer` before their pairs are counted.
-CLICK_CHUNK = 1024
 
 #: Decorator of the kernels' steps: compiled without reference counting (a step never
 #: allocates; with counting, every call that passes a tuple of arrays such as the accumulators
@@ -121,15 +119,30 @@ def record_arrival(raw, b, j, n):
 
 
 # ----------------------------------------------------------------- click correlations
-class ClickBuffer(NamedTuple):
-    """Detection outcomes of a trajectory's latest steady atoms and its lag sums.
+@intrinsic
+def _popcount(typingctx, x):
+    """Number of set bits of a uint64 (LLVM ctpop: one instruction where the CPU has it)."""
+    sig = types.uint64(types.uint64)
 
-    ``buf[0, i]`` = 1 if the atom was detected excited, ``buf[1, i]`` = 1 if detected;
-    ``xy[0, j − 1]``, ``xy[1, j − 1]`` = x_j, y_j so far; ``pos`` = (atoms held, how many
-    of them were already counted as the later atom of a pair).
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+
+    return sig, codegen
+
+
+#: Word slots of ``ClickBuffer.bits``.
+_PREV_E, _CUR_E, _CUR_D = 0, 1, 2
+
+
+class ClickBuffer(NamedTuple):
+    """Detection outcomes of a trajectory's latest steady atoms, bit-packed, and its lag sums.
+
+    ``bits`` = (previous 64 atoms detected excited, current word detected excited, current
+    word detected), bit s of a word = the word's atom s; ``pos[0]`` = atoms in the current
+    word; ``xy[0, j − 1]``, ``xy[1, j − 1]`` = x_j, y_j so far.
     """
 
-    buf: np.ndarray
+    bits: np.ndarray
     xy: np.ndarray
     pos: np.ndarray
 
@@ -138,55 +151,57 @@ class ClickBuffer(NamedTuple):
 def click_buffer():
     """An empty :class:`ClickBuffer`."""
     return ClickBuffer(
-        buf=np.zeros((2, NLAG + CLICK_CHUNK), dtype=np.int64),
+        bits=np.zeros(3, dtype=np.uint64),
         xy=np.zeros((2, NLAG), dtype=np.int64),
-        pos=np.zeros(2, dtype=np.int64),
+        pos=np.zeros(1, dtype=np.int64),
     )
 
 
 @kernel_step
 def click_reset(cb):
     """Forget the buffer's atoms and sums (start of a trajectory)."""
+    cb.bits[:] = 0
     cb.pos[0] = 0
-    cb.pos[1] = 0
     cb.xy[:] = 0
 
 
 @kernel_step
 def click_flush(cb):
-    """Count the pairs whose later atom is not yet counted; keep the last NLAG atoms."""
-    buf, xy = cb.buf, cb.xy
-    pos, start = cb.pos[0], cb.pos[1]
+    """Count the pairs whose later atom is in the current word; start the next word.
+
+    For lag j the word of earlier atoms is (cur << j) | (prev >> (64 − j)), so the pairs are
+    popcount(that & cur) (x_j, both detected excited) and popcount(that & cur_detected) (y_j).
+    """
+    prev, cur, det = cb.bits[_PREV_E], cb.bits[_CUR_E], cb.bits[_CUR_D]
     for j in range(1, NLAG + 1):
-        sx = 0
-        sy = 0
-        for s in range(max(start, j), pos):
-            sx += buf[0, s - j] * buf[0, s]
-            sy += buf[0, s - j] * buf[1, s]
-        xy[0, j - 1] += sx
-        xy[1, j - 1] += sy
-    keep = min(NLAG, pos)
-    for i in range(keep):
-        buf[0, i] = buf[0, pos - keep + i]
-        buf[1, i] = buf[1, pos - keep + i]
-    cb.pos[0] = keep
-    cb.pos[1] = keep
+        earlier = (cur << np.uint64(j)) | (prev >> np.uint64(64 - j))
+        cb.xy[0, j - 1] += _popcount(earlier & cur)
+        cb.xy[1, j - 1] += _popcount(earlier & det)
+    cb.bits[_PREV_E] = cur
+    cb.bits[_CUR_E] = 0
+    cb.bits[_CUR_D] = 0
+    cb.pos[0] = 0
 
 
 @kernel_step
 def click_push(cb, excited, detected):
-    """Append the next steady atom: detected (bool) and detected excited (bool)."""
+    """Append the next steady atom: detected excited (bool) and detected (bool)."""
     i = cb.pos[0]
-    cb.buf[0, i] = 1 if excited else 0
-    cb.buf[1, i] = 1 if detected else 0
-    cb.pos[0] = i + 1
-    if i + 1 == cb.buf.shape[1]:
+    bit = np.uint64(1) << np.uint64(i)
+    if excited:
+        cb.bits[_CUR_E] |= bit
+    if detected:
+        cb.bits[_CUR_D] |= bit
+    if i == 63:
         click_flush(cb)
+    else:
+        cb.pos[0] = i + 1
 
 
 @kernel_step
 def click_finish(raw, cb):
     """Count the remaining pairs and add the trajectory's (x_j, y_j) into ``raw.click_pairs``."""
-    click_flush(cb)
+    if cb.pos[0] > 0:
+        click_flush(cb)
     for j in range(NLAG):
         add_pair(raw.click_pairs[j], float(cb.xy[0, j]), float(cb.xy[1, j]))

@@ -46,28 +46,34 @@ def requested() -> bool:
 
 
 def run_in_worker(func: Callable[[], _T]) -> _T:
-    """Call ``func()`` in a worker thread; wait in short joins so signal handlers run.
+    """Call ``func()`` in a worker thread; wait in short waits so signal handlers run.
 
     If the waiting thread is interrupted (say ``KeyboardInterrupt`` from the default SIGINT
-    handler), a stop is requested, the worker is joined and the exception propagates.
-    The worker's own exception, if any, is re-raised here.
+    handler), a stop is requested, the worker's end is awaited and the exception propagates.
+    The worker's own exception, if any, is re-raised here.  The wait uses an event, not
+    ``Thread.join``: an exception raised inside ``join`` can mark a running thread as
+    stopped (CPython 3.11), and the kernel would then run on unwaited.
     """
     box: dict = {}
+    done = threading.Event()
 
     def target() -> None:
         try:
             box["out"] = func()
         except BaseException as exc:  # handed to the waiting thread
             box["err"] = exc
+        finally:
+            done.set()
 
     worker = threading.Thread(target=target, name="trajmaser-kernel", daemon=True)
-    worker.start()
     try:
-        while worker.is_alive():
-            worker.join(JOIN_INTERVAL)
-    except BaseException:
+        worker.start()
+        while not done.wait(JOIN_INTERVAL):
+            pass
+    except BaseException:  # also while starting: never leave a kernel running unwaited
         request()
-        worker.join()
+        if worker.ident is not None:
+            done.wait()
         raise
     if "err" in box:
         raise box["err"]

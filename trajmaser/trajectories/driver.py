@@ -26,6 +26,7 @@ from trajmaser.trajectories.fock import (
     FockTables,
     fock_tables,
     run_fock,
+    time_tables,
 )
 from trajmaser.trajectories.records import (
     STOP_CANCELLED,
@@ -75,7 +76,12 @@ def resolve_method(model: Model, run: RunParams) -> str:
 
 
 def simulate_block(
-    model: Model, run: RunParams, block: int, *, levels: int | None = None
+    model: Model,
+    run: RunParams,
+    block: int,
+    *,
+    levels: int | None = None,
+    time_probes: bool = False,
 ) -> Result:
     """Run trajectory block ``block`` of ``run`` and return its mergeable result.
 
@@ -90,6 +96,9 @@ def simulate_block(
     levels : int, optional
         Initial number of photon-number histogram bins; if a trajectory meets more photons
         the block is rerun (same seed, so the same trajectories) with enough bins.
+    time_probes : bool
+        Fock path only: estimate the steady time block from one random probe time per
+        stratum (the former estimator, for comparisons) instead of the exact time integral.
 
     Returns
     -------
@@ -117,18 +126,26 @@ def simulate_block(
         raise ValueError(f"levels must be >= 1, got {levels}")
     if cancel.requested():
         raise cancel.Cancelled(f"stop requested before block {block}")
-    return cancel.run_in_worker(lambda: _run_block(model, run, block, ntraj, method, plan, levels))
+    args = (model, run, block, ntraj, method, plan, levels, time_probes)
+    return cancel.run_in_worker(lambda: _run_block(*args))
 
 
 def _run_block(
-    model: Model, run: RunParams, block: int, ntraj: int, method: str, plan: RecordPlan, levels
+    model: Model,
+    run: RunParams,
+    block: int,
+    ntraj: int,
+    method: str,
+    plan: RecordPlan,
+    levels: int,
+    time_probes: bool,
 ) -> Result:
     """The kernel calls of :func:`simulate_block`, rerun with more levels on overflow."""
     while True:
         rng = block_rng(run, block)
         if method == "fock":
             first = block * run.block_size
-            raw, maxn = _fock_block(model, run, ntraj, first, rng, plan, levels)
+            raw, maxn = _fock_block(model, run, ntraj, first, rng, plan, levels, time_probes)
         else:
             from trajmaser.trajectories.general import run_general_block
 
@@ -194,6 +211,7 @@ def _fock_block(
     rng: np.random.Generator,
     plan: RecordPlan,
     levels: int,
+    time_probes: bool,
 ) -> tuple[RawAccumulators, int]:
     """Fock-path kernel call for one block; returns raw sums and the largest n met."""
     init = model.initial
@@ -211,7 +229,10 @@ def _fock_block(
         float(model.nbar_bath),
         float(model.detuning),
     )
-    tables = FockTables(*fock_tables(max(levels, 64), *consts, float(model.tau)))
+    size = max(levels, 64)
+    tables = FockTables(
+        *fock_tables(size, *consts, float(model.tau)), *time_tables(size, *consts, model.tau)
+    )
     pump_args = kernel_args(model)
     par = FockParams(
         pe=float(model.pe),
@@ -221,6 +242,7 @@ def _fock_block(
         init_value=float(init_value),
         consts=consts,
         pump=pump_args,
+        time_probes=bool(time_probes),
     )
     raw = RawAccumulators.zeros(plan.samples, levels)
     run_fock(int(ntraj), int(first_index), rng, par, plan.kernel_plan(), tables, raw, cancel.FLAG)

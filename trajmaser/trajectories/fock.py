@@ -5,13 +5,16 @@ On every trajectory the cavity is a Fock state n between atoms.  An atom arrives
 block (:mod:`trajmaser.blocks`), jump times are drawn by exact inversion of the no-jump norm,
 and at exit the atom is measured in {e, g}, which projects the cavity back onto a Fock state.
 Between atoms the empty cavity loses photons binomially (n_b = 0) or performs an exact
-birth–death walk (n_b > 0).  No time step, no Fock cut-off.
+birth–death walk (n_b > 0); inside the steady window its events are drawn one by one so that
+the time integrals of the steady "time" block are exact (:mod:`~trajmaser.trajectories.
+fock_time`).  No time step, no Fock cut-off.
 
 Speed: most passages neither jump nor contain a record time, so per-n tables of the no-jump
 probability over a whole interaction and of the exit probability of |e⟩ decide such a passage
 with one uniform draw (u < P_nojump: no jump, and u / P_nojump is a fresh uniform for the exit
 measurement).  Otherwise the exact slow path runs: the interaction is split at record times
-(restarting the norm inversion after renormalising is exact) and at jumps.
+(restarting the norm inversion after renormalising is exact) and at jumps
+(:mod:`~trajmaser.trajectories.fock_interaction`).
 
 The kernel is a numba loop over trajectories with a :class:`numpy.random.Generator` passed in;
 each passage runs the named steps gap → arrival records → interaction → exit (detection), and
@@ -44,7 +47,8 @@ from trajmaser.trajectories.accumulate import (
     record_mixture,
 )
 from trajmaser.trajectories.cancel import POLL_PASSAGES
-from trajmaser.trajectories.fock_interaction import FockTables, fock_tables, interaction
+from trajmaser.trajectories.fock_interaction import SNAP, FockTables, fock_tables, interaction
+from trajmaser.trajectories.fock_time import gap_timed, occupy, time_tables
 from trajmaser.trajectories.records import (
     STOP_CANCELLED,
     STOP_NONE,
@@ -53,12 +57,21 @@ from trajmaser.trajectories.records import (
     TR_ARR_Y,
     TR_DET_ALL,
     TR_DET_E,
+    TR_MAXN,
     TR_PROBE_X,
     TR_PROBE_Y,
     TR_SIZE,
 )
 
-__all__ = ["INIT_FOCK", "INIT_THERMAL", "FockParams", "FockTables", "fock_tables", "run_fock"]
+__all__ = [
+    "INIT_FOCK",
+    "INIT_THERMAL",
+    "FockParams",
+    "FockTables",
+    "fock_tables",
+    "run_fock",
+    "time_tables",
+]
 
 _add_pair = add_pair  # former name, still imported by the general kernel
 
@@ -70,7 +83,10 @@ class FockParams(NamedTuple):
 
     ``consts`` = (g, γ, κ, n_b, Δ) in the order of :func:`trajmaser.blocks.block_coeffs`;
     ``pump`` = (code, pars) of :func:`trajmaser.pump.kernel_args`; ``init_kind`` is
-    INIT_THERMAL (``init_value`` = q = n̄/(1 + n̄)) or INIT_FOCK (``init_value`` = n).
+    INIT_THERMAL (``init_value`` = q = n̄/(1 + n̄)) or INIT_FOCK (``init_value`` = n);
+    ``time_probes`` estimates the steady time block from one random probe time per stratum
+    (the former estimator, kept for ``benchmarks/bench_time_average.py``) instead of the
+    exact time integral.
     """
 
     pe: float
@@ -80,6 +96,7 @@ class FockParams(NamedTuple):
     init_value: float
     consts: tuple
     pump: tuple
+    time_probes: bool
 
 
 # ----------------------------------------------------------------- step: gap
@@ -122,12 +139,32 @@ def gap_evolve(n, dt, kappa, nbar_bath, rng):
 
 # ----------------------------------------------------------------- step: records in a gap
 @passage_step
-def _gap_records(n, t, t_arr, ri, b, rng, par, plan, sched, raw, tr):
-    """Empty cavity from t up to the records at or before ``t_arr``; returns (n, t, ri)."""
-    rec_t, rec_kind = sched
+def _gap(n, t0, t1, rng, par, plan, tr, occ):
+    """Empty cavity from t0 to t1 (exact); events inside the steady window are drawn one by
+    one and integrated.  Returns the photon number (−1: rates not finite)."""
     kappa, nbar_bath = par.consts[2], par.consts[3]
-    while ri < rec_t.shape[0] and rec_t[ri] <= t_arr:
-        n = gap_evolve(n, rec_t[ri] - t, kappa, nbar_bath, rng)
+    lo = max(t0, plan.t_burn)
+    hi = min(t1, plan.t_end)
+    if hi <= lo or par.time_probes:
+        return gap_evolve(n, t1 - t0, kappa, nbar_bath, rng)
+    if t0 < lo:
+        n = gap_evolve(n, lo - t0, kappa, nbar_bath, rng)
+    if n == 0 and nbar_bath == 0.0:  # the empty cavity stays empty (most gaps)
+        occupy(0, hi - lo, tr, occ)
+    elif n >= 0:
+        n = gap_timed(n, hi - lo, kappa, nbar_bath, rng, tr, occ)
+    if n >= 0 and hi < t1:
+        n = gap_evolve(n, t1 - hi, kappa, nbar_bath, rng)
+    return n
+
+
+@passage_step
+def _gap_records(n, t, t_arr, ri, b, rng, par, plan, sched, raw, tr, occ):
+    """Empty cavity from t up to the records at or before ``t_arr`` (to rounding);
+    returns (n, t, ri)."""
+    rec_t, rec_kind = sched
+    while ri < rec_t.shape[0] and rec_t[ri] <= t_arr * (1.0 + SNAP) and n >= 0:
+        n = _gap(n, t, rec_t[ri], rng, par, plan, tr, occ)
         t = rec_t[ri]
         record_mixture(raw, tr, b, rec_kind[ri], n, 0.0, plan.inv_probes)
         ri += 1
@@ -165,13 +202,14 @@ def _exit(found_e, k, rng, par, plan, tr, cb):
 
 # ----------------------------------------------------------------- one trajectory
 @kernel_step
-def _schedule(rng, plan, sched):
-    """Record times of one trajectory: one probe per steady stratum, then its sample time."""
+def _schedule(rng, plan, sched, probes):
+    """Record times of one trajectory: the sample times, each preceded by one uniform probe
+    of its stratum when ``probes`` and the stratum is steady (kind −(j + 1))."""
     rec_t, rec_kind = sched
     times, strata = plan.times, plan.strata
     r = 0
     for j in range(times.shape[0]):
-        if j >= plan.first_steady_stratum:
+        if probes and j >= plan.first_steady_stratum:
             rec_t[r] = strata[j] + rng.random() * (strata[j + 1] - strata[j])
             rec_kind[r] = -(j + 1)
             r += 1
@@ -190,14 +228,13 @@ def _initial_photons(rng, par):
 
 
 @kernel_step
-def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, cb, flag):
-    """One trajectory from n photons: atoms arrive until every record is taken.
+def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, cb, flag):
+    """One trajectory from n photons: atoms arrive until every sample record is taken.
 
     Returns the number of atom passages; stops early with ``raw.stop[0]`` set when ``flag``
     is raised (polled every POLL_PASSAGES passages) or the state is not finite.
     """
     code, pump_pars = par.pump
-    kappa, nbar_bath = par.consts[2], par.consts[3]
     nrec = sched[0].shape[0]
     t = 0.0
     k = 0
@@ -205,18 +242,19 @@ def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, cb, flag):
     ja = 0
     slot, t_arr = first_arrival(code, pump_pars, rng)
     while True:
-        n, t, ri = _gap_records(n, t, t_arr, ri, b, rng, par, plan, sched, raw, tr)
+        n, t, ri = _gap_records(n, t, t_arr, ri, b, rng, par, plan, sched, raw, tr, occ)
         if k >= plan.atoms and ri >= nrec:
             return k
-        if k & (POLL_PASSAGES - 1) == POLL_PASSAGES - 1 and flag[0] != 0:
+        if (k & (POLL_PASSAGES - 1)) == POLL_PASSAGES - 1 and flag[0] != 0:
             raw.stop[0] = STOP_CANCELLED
             return k
-        n = gap_evolve(n, t_arr - t, kappa, nbar_bath, rng)
+        if n >= 0:
+            n = _gap(n, t, t_arr, rng, par, plan, tr, occ)
         if n < 0:
             raw.stop[0] = STOP_NONFINITE
             return k
         ja = _arrival(n, k, ja, b, plan, raw, tr)
-        n, found_e, ri = interaction(n, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr)
+        n, found_e, ri = interaction(n, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr, occ)
         if raw.stop[0] != STOP_NONE:
             return k
         t = t_arr + par.tau
@@ -226,11 +264,35 @@ def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, cb, flag):
 
 
 @kernel_step
-def _finish(b, k, plan, raw, tr, cb):
-    """Per-trajectory steady averages (one batch each), clicks and passages into ``raw``."""
-    x = tr[TR_PROBE_X] * plan.inv_probes
-    y = tr[TR_PROBE_Y] * plan.inv_probes
+def _finish_time(b, plan, raw, tr, occ):
+    """The trajectory's time averages over the steady window from its occupation times."""
+    top = occ.shape[0] - 1
+    x = 0.0
+    y = 0.0
+    for n in range(top):
+        if occ[n] != 0.0:
+            if not occ[n] > 0.0:  # NaN: block frequencies beyond the quadrature's reach
+                raw.stop[0] = STOP_NONFINITE
+            p = occ[n] * plan.inv_window
+            raw.steady_time_hist[n] += p
+            raw.batch_steady_time_hist[b, n] += p
+            x += n * p
+            y += n * n * p
     add_pair_batched(raw.steady_time, raw.batch_steady_time[b], x, y)
+    raw.overflow[0] += occ[top]
+    if tr[TR_MAXN] > raw.maxn[0]:
+        raw.maxn[0] = int(tr[TR_MAXN])
+
+
+@kernel_step
+def _finish(b, k, par, plan, raw, tr, occ, cb):
+    """Per-trajectory steady averages (one batch each), clicks and passages into ``raw``."""
+    if par.time_probes:
+        x = tr[TR_PROBE_X] * plan.inv_probes
+        y = tr[TR_PROBE_Y] * plan.inv_probes
+        add_pair_batched(raw.steady_time, raw.batch_steady_time[b], x, y)
+    elif plan.inv_window > 0.0:
+        _finish_time(b, plan, raw, tr, occ)
     if plan.atoms > plan.burn_in:
         x = tr[TR_ARR_X] * plan.inv_steady_atoms
         y = tr[TR_ARR_Y] * plan.inv_steady_atoms
@@ -259,15 +321,17 @@ def run_fock(ntraj, first_index, rng, par, plan, tables, raw, flag):
     par : FockParams
     plan : KernelPlan
     tables : FockTables
-        From :func:`fock_tables`.
+        From :func:`fock_tables` and :func:`time_tables`.
     raw : RawAccumulators
     flag : ndarray of int64, shape (1,)
         :data:`trajmaser.trajectories.cancel.FLAG`.
     """
     nsamp = plan.times.shape[0]
-    nrec = nsamp + nsamp - plan.first_steady_stratum
+    nrec = nsamp + (nsamp - plan.first_steady_stratum if par.time_probes else 0)
     sched = (np.empty(nrec), np.empty(nrec, dtype=np.int64))
+    _schedule(rng, plan, sched, False)
     tr = np.zeros(TR_SIZE)
+    occ = np.zeros(raw.steady_time_hist.shape[0] + 1)
     cb = click_buffer()
     for i in range(ntraj):
         if flag[0] != 0:
@@ -275,12 +339,15 @@ def run_fock(ntraj, first_index, rng, par, plan, tables, raw, flag):
             raw.stop[1] = i
             return
         b = (first_index + i) % NBATCH
-        _schedule(rng, plan, sched)
+        if par.time_probes:
+            _schedule(rng, plan, sched, True)
         n = _initial_photons(rng, par)
         tr[:] = 0.0
+        occ[:] = 0.0
         click_reset(cb)
-        k = _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, cb, flag)
+        k = _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, cb, flag)
+        if raw.stop[0] == STOP_NONE:
+            _finish(b, k, par, plan, raw, tr, occ, cb)
         if raw.stop[0] != STOP_NONE:
             raw.stop[1] = i
             return
-        _finish(b, k, plan, raw, tr, cb)

@@ -9,6 +9,10 @@ renormalising is exact) and at jumps, whose times invert the no-jump norm exactl
 Where a no-jump probability underflows (κτ ≳ 12 at large n) the tables hold 0 and the slow
 path runs, which stays exact.  A non-finite state (parameters beyond what doubles
 represent, e.g. detuning = 1e300) sets ``raw.stop[0] = STOP_NONFINITE`` and returns.
+
+Each jump-free run of the interaction (entry or a jump up to the next jump or the exit;
+records do not interrupt it) is integrated over the steady window with
+:mod:`trajmaser.trajectories.fock_time`: from the tables when it is the whole interaction.
 """
 
 from __future__ import annotations
@@ -21,16 +25,25 @@ from numba import njit
 
 from trajmaser.blocks import block_coeffs, jump_time, norm2, propagate
 from trajmaser.trajectories.accumulate import kernel_step, passage_step, record_mixture
+from trajmaser.trajectories.fock_time import integrate_w, occupy_block
 from trajmaser.trajectories.records import STOP_NONFINITE
+
+#: Relative tolerance within which two times count as equal (records vs arrivals, window
+#: edges vs interactions): a few units in the last place.
+SNAP = 1e-15
 
 
 class FockTables(NamedTuple):
-    """Per entry photon number n: no-jump probability over τ and P(exit |e⟩ | no jump)."""
+    """Per entry photon number n: no-jump probability over τ, P(exit |e⟩ | no jump) and
+    ∫_0^τ w dt of the jump-free interaction (:func:`~trajmaser.trajectories.fock_time.
+    time_tables`), for entry in |e⟩ and in |g⟩."""
 
     pnj_e: np.ndarray
     qe_e: np.ndarray
     pnj_g: np.ndarray
     qe_g: np.ndarray
+    w_e: np.ndarray
+    w_g: np.ndarray
 
 
 @kernel_step
@@ -88,16 +101,45 @@ def _jump(m, ce, cg, gamma, kappa, nbar_bath, rng):
 
 
 @kernel_step
-def interaction_slow(m, ce, cg, s, t_exit, u, have_u, ri, b, rng, par, plan, sched, raw, tr):
-    """Exact interaction from time s to t_exit: records inside, jumps, exit measurement.
+def integrate_run(m, ce, cg, r0, r1, consts, plan, tr, occ):
+    """Time integrals of a jump-free run in block m, state (ce, cg) at r0, up to r1, over its
+    overlap with the steady window."""
+    lo = max(r0, plan.t_burn)
+    hi = min(r1, plan.t_end)
+    if hi > lo:
+        g, gamma, kappa, nbar_bath, detuning = consts
+        a, b, d = block_coeffs(m, g, gamma, kappa, nbar_bath, detuning)
+        occupy_block(m, hi - lo, integrate_w(a, b, d, ce, cg, lo - r0, hi - r0), tr, occ)
+
+
+@passage_step
+def integrate_interaction(m, ce, cg, t_arr, w_full, par, plan, tr, occ):
+    """Time integrals of a whole jump-free interaction entering block m at t_arr; ``w_full``
+    is its tabulated ∫ w dt (< 0: not tabulated)."""
+    t_exit = t_arr + par.tau
+    if par.time_probes:
+        return
+    if t_arr * (1.0 + SNAP) >= plan.t_burn and t_exit <= plan.t_end and w_full >= 0.0:
+        occupy_block(m, par.tau, w_full, tr, occ)
+    elif t_exit > plan.t_burn and t_arr < plan.t_end:
+        integrate_run(m, ce, cg, t_arr, t_exit, par.consts, plan, tr, occ)
+
+
+@kernel_step
+def interaction_slow(m, ce, cg, s, u, have_u, ri, w_full, b, rng, par, plan, sched, raw, tr, occ):
+    """Exact interaction from its entry at time s: sample records inside, jumps, time
+    integrals, exit measurement.
 
     Returns ``(n_after, found_excited, ri)``.
     """
     g, gamma, kappa, nbar_bath, detuning = par.consts
     rec_t, rec_kind = sched
-    nrec = rec_t.shape[0]
+    t_arr = s
+    t_exit = s + par.tau
+    run_m, run_ce, run_cg, run_s = m, ce, cg, s  # the current jump-free run
+    whole = True  # no jump so far
     while True:
-        is_rec = ri < nrec and rec_t[ri] < t_exit
+        is_rec = ri < rec_t.shape[0] and rec_t[ri] < t_exit
         seg_end = rec_t[ri] if is_rec else t_exit
         if not have_u:
             u = rng.random()
@@ -114,6 +156,10 @@ def interaction_slow(m, ce, cg, s, t_exit, u, have_u, ri, b, rng, par, plan, sch
             ce, cg = ce1 * f, cg1 * f
             s = seg_end
             if not is_rec:
+                if whole:
+                    integrate_interaction(m, run_ce, run_cg, t_arr, w_full, par, plan, tr, occ)
+                elif not par.time_probes:
+                    integrate_run(run_m, run_ce, run_cg, run_s, s, par.consts, plan, tr, occ)
                 found_e = (u / nrm) < ce.real * ce.real + ce.imag * ce.imag
                 return (m if found_e else m + 1), found_e, ri
             w = cg.real * cg.real + cg.imag * cg.imag
@@ -123,11 +169,15 @@ def interaction_slow(m, ce, cg, s, t_exit, u, have_u, ri, b, rng, par, plan, sch
             tj = jump_time(a, bb, d, ce, cg, u, dt)
             ce1, cg1 = propagate(a, bb, d, ce, cg, tj)
             s = s + tj
+            if not par.time_probes:
+                integrate_run(run_m, run_ce, run_cg, run_s, s, par.consts, plan, tr, occ)
             m, ce, cg = _jump(m, ce1, cg1, gamma, kappa, nbar_bath, rng)
+            run_m, run_ce, run_cg, run_s = m, ce, cg, s
+            whole = False
 
 
 @passage_step
-def interaction(n, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr):
+def interaction(n, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr, occ):
     """Atom entering at ``t_arr`` with the cavity in |n⟩, up to its exit measurement.
 
     Returns ``(n_after, found_excited, ri)``.
@@ -141,21 +191,26 @@ def interaction(n, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr):
         m, ce0, cg0 = n, 1.0 + 0j, 0j
     else:
         m, ce0, cg0 = n - 1, 0j, 1.0 + 0j
+    tabulated = n < tables.pnj_e.shape[0]
+    w_full = -1.0
+    if tabulated:
+        w_full = tables.w_e[n] if excited else tables.w_g[n]
     rec_t = sched[0]
     if ri < rec_t.shape[0] and rec_t[ri] < t_exit:  # a record falls inside: exact slow path
         return interaction_slow(
-            m, ce0, cg0, t_arr, t_exit, 0.0, False, ri, b, rng, par, plan, sched, raw, tr
+            m, ce0, cg0, t_arr, 0.0, False, ri, w_full, b, rng, par, plan, sched, raw, tr, occ
         )
     u = u / pe if excited else (u - pe) / (1.0 - pe)  # a fresh uniform
-    if n < tables.pnj_e.shape[0]:
+    if tabulated:
         pnj = tables.pnj_e[n] if excited else tables.pnj_g[n]
         qe = tables.qe_e[n] if excited else tables.qe_g[n]
     else:
         pnj, qe = entry_probs(m, ce0, cg0, par.consts, par.tau)
     if u < pnj:  # no jump: measure the atom (u / pnj is again uniform)
+        integrate_interaction(m, ce0, cg0, t_arr, w_full, par, plan, tr, occ)
         found_e = u < qe * pnj
         return (m if found_e else m + 1), found_e, ri
     # a jump: exact norm inversion from the same u
     return interaction_slow(
-        m, ce0, cg0, t_arr, t_exit, u, True, ri, b, rng, par, plan, sched, raw, tr
+        m, ce0, cg0, t_arr, u, True, ri, w_full, b, rng, par, plan, sched, raw, tr, occ
     )

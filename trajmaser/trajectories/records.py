@@ -23,10 +23,11 @@ from trajmaser.results import NBATCH, NLAG, Batches, Moments, Result
 
 NSUMS = 6
 #: Per-trajectory scalars (index into the kernels' ``tr`` array): the sums of x = ⟨n⟩ and
-#: y = ⟨n²⟩ over the steady probes and over the steady arrivals, the detected atoms found
-#: excited and all detected atoms of the steady window.
-TR_PROBE_X, TR_PROBE_Y, TR_ARR_X, TR_ARR_Y, TR_DET_E, TR_DET_ALL = range(6)
-TR_SIZE = 6
+#: y = ⟨n²⟩ over the steady probes (general path) and over the steady arrivals, the detected
+#: atoms found excited and all detected atoms of the steady window, and the largest photon
+#: number held in the window above the histogram (Fock path).
+TR_PROBE_X, TR_PROBE_Y, TR_ARR_X, TR_ARR_Y, TR_DET_E, TR_DET_ALL, TR_MAXN = range(7)
+TR_SIZE = 7
 #: Why a kernel stopped early (``RawAccumulators.stop[0]``; ``stop[1]`` = the trajectory).
 STOP_NONE, STOP_CANCELLED, STOP_NONFINITE = 0, 1, 2
 
@@ -49,7 +50,8 @@ class RecordPlan:
     t_burn : float
         Start of the steady time window, burn_in / r (s).
     strata : ndarray, shape (S + 1,)
-        Probe strata edges j T / S; stratum j gets one uniform probe time.
+        Probe strata edges j T / S; on the general path stratum j gets one uniform probe
+        time (the Fock path integrates the steady window exactly instead).
     first_steady_stratum : int
         First stratum wholly inside the steady window; probes of later strata are averaged.
     """
@@ -87,13 +89,14 @@ class RecordPlan:
             t_end=float(self.t_end),
             inv_probes=1.0 / self.steady_probes,
             inv_steady_atoms=1.0 / steady_atoms if steady_atoms > 0 else 0.0,
+            inv_window=1.0 / (self.t_end - self.t_burn) if self.t_end > self.t_burn else 0.0,
         )
 
 
 class KernelPlan(NamedTuple):
     """:class:`RecordPlan` fields as a named tuple (numba addresses them by name), with
-    ``inv_probes`` = 1 / steady probes and ``inv_steady_atoms`` = 1 / (atoms − burn_in)
-    (0 when there are none)."""
+    ``inv_probes`` = 1 / steady probes, ``inv_steady_atoms`` = 1 / (atoms − burn_in) and
+    ``inv_window`` = 1 / (T − t_burn) (0 when there are none)."""
 
     times: np.ndarray
     arrival_index: np.ndarray
@@ -105,6 +108,7 @@ class KernelPlan(NamedTuple):
     t_end: float
     inv_probes: float
     inv_steady_atoms: float
+    inv_window: float
 
 
 def record_plan(model: Model, run: RunParams) -> RecordPlan:
@@ -139,7 +143,7 @@ class RawAccumulators(NamedTuple):
     arrival: np.ndarray  # (S, 6) pairs just before the recorded atoms
     arrival_hist: np.ndarray  # (S, L)
     steady_time: np.ndarray  # (6,) per-trajectory averages over the steady time window
-    steady_time_hist: np.ndarray  # (L,) per-trajectory time fractions, summed
+    steady_time_hist: np.ndarray  # (L,) per-trajectory p(n) averaged over that window, summed
     steady_arrival: np.ndarray  # (6,) per-trajectory averages over atoms burn_in..atoms-1
     steady_arrival_hist: np.ndarray  # (L,) summed over those arrivals / their number
     clicks: np.ndarray  # (12,) per trajectory over the steady window: [0:6] the pair
