@@ -22,8 +22,8 @@ and after each exit the edge levels with p(n) ≤ :data:`SUPPORT_TOL` are set to
 passage costs O(hi − lo), not O(nmax).  Segments are split exactly at record times.  Atom
 pure states are the eigenvectors of ρ0; one uniform per passage picks the atom's state and,
 rescaled, decides its exit measurement.  As on the Fock path, atoms keep arriving until every
-record (up to T) is taken; the steady arrival window and the clicks count atoms k in
-[burn_in, atoms).
+record (up to T) is taken, a record within a few ulps after an arrival (``SNAP``) is taken
+before it, and the steady arrival window and the clicks count atoms k in [burn_in, atoms).
 """
 
 from __future__ import annotations

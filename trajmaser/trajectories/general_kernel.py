@@ -39,6 +39,7 @@ from trajmaser.trajectories.accumulate import (
     passage_step,
 )
 from trajmaser.trajectories.cancel import POLL_PASSAGES
+from trajmaser.trajectories.fock_interaction import SNAP
 from trajmaser.trajectories.general_steps import (
     CUT_MEAN,
     CUT_STATE,
@@ -114,8 +115,9 @@ def gap_slow(fast, t, t_stop, u, ir, cavity, par, work, recs, out, rng):
     if fast:
         gap_pass(src, shift, scale, 1.0, 1.0, cg, lo, hi, lo, hi)
     blk = (par.gap[0], par.gap[1], par.gap[0])
-    t, u, ir = evolve(t, t_stop, u, ir, blk, zero, cg, (we, wg), par.rates, recs, out, rng, lo,
-                      hi)  # fmt: skip
+    t_rec = t_stop * (1.0 + SNAP)  # records a few ulps past the arrival come before it
+    t, u, ir = evolve(t, t_stop, t_rec, u, ir, blk, zero, cg, (we, wg), par.rates, recs, out,
+                      rng, lo, hi)  # fmt: skip
     lo, hi = occupied(cg)
     return t, u, ir, gap_pass(cg, 0, 1.0, 1.0, 1.0, cg, lo, hi, lo, hi), lo, hi
 
@@ -157,8 +159,8 @@ def interaction_slow(t, t_out, u, ir, nc, amp, lo, hi, par, work, recs, out, rng
         ce[kk] = ae * cg[kk - 1]
     for kk in range(cg.shape[0]):
         cg[kk] = ag * cg[kk]
-    t, u, ir = evolve(t, t_out, u, ir, par.blk, ce, cg, (we, wg), par.rates, recs, out, rng, lo,
-                      hi + 1)  # fmt: skip
+    t, u, ir = evolve(t, t_out, t_out, u, ir, par.blk, ce, cg, (we, wg), par.rates, recs, out,
+                      rng, lo, hi + 1)  # fmt: skip
     n2 = 0.0
     n_e = 0.0
     for kk in range(cg.shape[0]):
@@ -234,13 +236,13 @@ def trajectory(b, rng, par, plan, recs, raw, tr, cb, status, work, scratch, flag
     p = 1  # the passage writes the atom ⊗ cavity state into pair p, never into src's pair
     zlo, zhi = 0, nmax + 1  # cg may be nonzero on [zlo, zhi]
     while k < plan.atoms or ir < nrec:  # atoms keep arriving until every record is taken
-        if k & (POLL_PASSAGES - 1) == POLL_PASSAGES - 1 and flag[0] != 0:
+        if (k & (POLL_PASSAGES - 1)) == POLL_PASSAGES - 1 and flag[0] != 0:
             raw.stop[0] = STOP_CANCELLED
             return k
         v = rng.random()  # atom k's pure state i; rescaled, v is again uniform (for its exit)
         i, v = (0, v / par.p0) if v < par.p0 else (1, (v - par.p0) / (1.0 - par.p0))
         # ---- gap until the arrival at t_next, fused with atom i's no-jump interaction
-        fast = ir >= nrec or rec_t[ir] > t_next
+        fast = ir >= nrec or rec_t[ir] > t_next * (1.0 + SNAP)
         x0, x1 = gap_factors(gap_a, t_next - t) if fast else (1.0, 1.0)
         w = par.wfull[i]
         we, wg = (we1, wg1) if p else (we0, wg0)

@@ -237,22 +237,22 @@ def take_record(kind, ce, cg, out):
 
 
 @kernel_step
-def evolve(t, t_stop, u, ir, blk, ce, cg, work, rates, recs, out, rng, klo, khi):
+def evolve(t, t_stop, t_rec, u, ir, blk, ce, cg, work, rates, recs, out, rng, klo, khi):
     """Exact evolution of the normalised state (ce, cg) from t to t_stop, records included.
 
-    ``blk`` = (a, b, d) block entries of H_eff; ``work`` = (we, wg) scratch arrays;
-    ``recs`` = (rec_t, rec_j, nrec); ``out`` as in :func:`take_record`.  Only the blocks
-    [klo, khi] may be occupied (a jump widens the range by one on each side).  A state whose
-    norm is not finite sets ``raw.stop[0]`` to STOP_NONFINITE and returns at once.  Returns
-    (t, u, ir).
+    Records at times ≤ ``t_rec`` are taken (those after ``t_stop`` at ``t_stop``).  ``blk`` =
+    (a, b, d) block entries of H_eff; ``work`` = (we, wg) scratch arrays; ``recs`` = (rec_t,
+    rec_j, nrec); ``out`` as in :func:`take_record`.  Only the blocks [klo, khi] may be
+    occupied (a jump widens the range by one on each side).  A state whose norm is not finite
+    sets ``raw.stop[0]`` to STOP_NONFINITE and returns at once.  Returns (t, u, ir).
     """
     a, b, d = blk
     we, wg = work
     rec_t, rec_j, nrec = recs
     raw = out[1]
     while True:
-        is_rec = ir < nrec and rec_t[ir] <= t_stop
-        ts = max(rec_t[ir], t) if is_rec else t_stop
+        is_rec = ir < nrec and rec_t[ir] <= t_rec
+        ts = min(max(rec_t[ir], t), t_stop) if is_rec else t_stop
         s = ts - t
         if s > 0.0:
             r = slice(klo, khi + 1)
