@@ -23,10 +23,8 @@ from trajmaser.trajectories.fock import (
     INIT_FOCK,
     INIT_THERMAL,
     FockParams,
-    FockTables,
-    fock_tables,
+    passage_tables,
     run_fock,
-    time_tables,
 )
 from trajmaser.trajectories.records import (
     STOP_CANCELLED,
@@ -229,10 +227,7 @@ def _fock_block(
         float(model.nbar_bath),
         float(model.detuning),
     )
-    size = max(levels, 64)
-    tables = FockTables(
-        *fock_tables(size, *consts, float(model.tau)), *time_tables(size, *consts, model.tau)
-    )
+    tables = passage_tables(max(levels, 64), float(model.pe), consts, float(model.tau))
     pump_args = kernel_args(model)
     par = FockParams(
         pe=float(model.pe),

@@ -29,7 +29,6 @@ from numba import njit
 from trajmaser import pump
 from trajmaser.results import NBATCH
 from trajmaser.trajectories.accumulate import (
-    add_pair,
     add_pair_batched,
     click_buffer,
     click_finish,
@@ -60,12 +59,9 @@ from trajmaser.trajectories.general_steps import (
     tau_pass,
 )
 from trajmaser.trajectories.records import (
-    NSUMS,
     STOP_CANCELLED,
     STOP_NONE,
     STOP_NONFINITE,
-    TR_DET_ALL,
-    TR_DET_E,
     TR_PROBE_X,
     TR_PROBE_Y,
     TR_SIZE,
@@ -172,16 +168,12 @@ def interaction_slow(t, t_out, u, ir, nc, amp, lo, hi, par, work, recs, out, rng
 
 # ----------------------------------------------------------------- step: exit
 @passage_step
-def exit_step(n2, n_e, v, k, rng, par, plan, tr, cb):
+def exit_step(n2, n_e, v, k, rng, par, plan, cb):
     """Exit measurement of atom k in {e, g} with the uniform v (True: found excited); in the
     steady window, its detection (η thins the record only) into the clicks and correlations."""
     excited = v * n2 < n_e
     if plan.burn_in <= k < plan.atoms:
         detected = par.eta >= 1.0 or rng.random() < par.eta
-        if detected:
-            tr[TR_DET_ALL] += 1.0
-            if excited:
-                tr[TR_DET_E] += 1.0
         click_push(cb, detected and excited, detected)
     return excited
 
@@ -189,7 +181,8 @@ def exit_step(n2, n_e, v, k, rng, par, plan, tr, cb):
 # ----------------------------------------------------------------- step: record
 @kernel_step
 def finish(b, k, plan, raw, tr, arr_hist, cb):
-    """Per-trajectory steady averages (one batch each), clicks and passages into ``raw``.
+    """Per-trajectory steady averages (one batch each), clicks (counted by ``cb``) and
+    passages into ``raw``.
 
     The steady arrival average comes from ``arr_hist`` = Σ p(n) over the steady arrivals.
     """
@@ -204,9 +197,6 @@ def finish(b, k, plan, raw, tr, arr_hist, cb):
             x += n * p
             y += n * n * p
         add_pair_batched(raw.steady_arrival, raw.batch_steady_arrival[b], x, y)
-    n_e = tr[TR_DET_E]
-    add_pair(raw.clicks, n_e, tr[TR_DET_ALL])
-    add_pair(raw.clicks[NSUMS:], n_e, n_e * n_e)
     click_finish(raw, cb)
     raw.passages[0] += k
 
@@ -277,7 +267,7 @@ def trajectory(b, rng, par, plan, recs, raw, tr, cb, status, work, scratch, flag
             src_e = ce
             lo, hi, zlo, zhi = 0, nmax, 0, nmax + 1
         # ---- exit: measurement in {e, g} (projects the cavity) and detection; new support
-        if exit_step(n2, n_e, v, k, rng, par, plan, tr, cb):  # |g,lo> → |e,lo−1> reached too
+        if exit_step(n2, n_e, v, k, rng, par, plan, cb):  # |g,lo> → |e,lo−1> reached too
             src, shift, lo, nrm = src_e, 1, max(lo - 1, 0), n_e
         else:
             src, shift, hi, nrm = wg, 0, min(hi + 1, nmax), n2 - n_e
