@@ -227,7 +227,9 @@ def _fock_block(
     )
     tables = passage_tables(max(levels, 64), float(model.pe), consts, float(model.tau))
     code = statistics_code(model.statistics)
-    pump_args = (code, slot_length(model.statistics, model.rate, model.p), model.rate, model.p)
+    slot = slot_length(model.statistics, model.rate, model.p)
+    # floats whatever the config's literals: one compiled kernel for every run
+    pump_args = (code, float(slot), float(model.rate), float(model.p))
     par = FockParams(
         pe=float(model.pe),
         tau=float(model.tau),
