@@ -290,3 +290,26 @@ def test_click_pair_counts_equal_a_direct_count():
             x = int(np.sum(exc[:-j] & exc[j:])) if atoms > j else 0
             y = int(np.sum(exc[:-j] & det[j:])) if atoms > j else 0
             assert tuple(raw.click_pairs[j - 1, :3]) == (1.0, x, y), (atoms, j)
+
+
+# ---------------------------------------------------------------- warm-up
+def test_warmup_reports_compiling_only_when_numba_compiles():
+    from numba import njit
+    from numba.core import event
+
+    from trajmaser.trajectories.warmup import _FirstCompile, warmup
+
+    calls = []
+    assert warmup(MODEL, RUN) >= 0.0  # compiled (or loaded) here at the latest
+    assert warmup(MODEL, RUN, on_compile=lambda: calls.append(1)) >= 0.0
+    assert calls == []  # nothing left to compile for this kernel
+    listener = _FirstCompile(lambda: calls.append(2))
+    event.register("numba:compile", listener)
+    try:
+        njit(lambda x: x + 1)(1)  # a fresh function: numba compiles
+        njit(lambda x: x + 2)(1)
+    finally:
+        event.unregister("numba:compile", listener)
+    assert calls == [2]  # once
+    with pytest.raises(ValueError, match="both model and run"):
+        warmup(MODEL)

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from trajmaser.cli import compare, dm, fuel, run
+from trajmaser.cli import compare, dm, fuel, run, warmup
 from trajmaser.params import ConfigError
 
 
@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trajmaser", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (fuel.add_parser, dm.add_parser, run.add_run_parser, run.add_summary_parser,
-                compare.add_parser):  # fmt: skip
+                compare.add_parser, warmup.add_parser):  # fmt: skip
         add(sub)
     return parser
 

@@ -228,7 +228,7 @@ def _fock_block(
         float(model.detuning),
     )
     tables = passage_tables(max(levels, 64), float(model.pe), consts, float(model.tau))
-    pump_args = kernel_args(model)
+    pump_args = kernel_args(model)  # (int code, float64 array): one compiled kernel for every run
     par = FockParams(
         pe=float(model.pe),
         tau=float(model.tau),

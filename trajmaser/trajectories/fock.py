@@ -357,7 +357,8 @@ def run_fock(ntraj, first_index, rng, par, plan, tables, raw, flag):
     nsamp = plan.times.shape[0]
     nrec = nsamp + (nsamp - plan.first_steady_stratum if par.time_probes else 0)
     sched = (np.empty(nrec), np.empty(nrec, dtype=np.int64))
-    _schedule(rng, plan, sched, False)
+    if not par.time_probes:  # the sample times only, for all trajectories
+        _schedule(rng, plan, sched, par.time_probes)
     tr = np.zeros(TR_SIZE)
     occ = np.zeros(raw.steady_time_hist.shape[0] + 1)
     arrivals = np.zeros(raw.steady_arrival_hist.shape[0] + 1, dtype=np.int64)
@@ -369,7 +370,7 @@ def run_fock(ntraj, first_index, rng, par, plan, tables, raw, flag):
             return
         b = (first_index + i) % NBATCH
         if par.time_probes:
-            _schedule(rng, plan, sched, True)
+            _schedule(rng, plan, sched, par.time_probes)
         n = _initial_photons(rng, par)
         tr[:] = 0.0
         occ[:] = 0.0

@@ -151,11 +151,12 @@ def integrate_interaction(m, excited, t_arr, w_full, par, plan, tr, occ):
 
 
 @kernel_step
-def interaction_slow(m, ce, cg, s, u, have_u, ri, w_full, b, rng, par, plan, sched, raw, tr, occ):
+def interaction_slow(m, ce, cg, s, u, ri, w_full, b, rng, par, plan, sched, raw, tr, occ):
     """Exact interaction from its entry at time s: sample records inside, jumps, time
     integrals, exit measurement.
 
-    Returns ``(n_after, found_excited, ri)``.
+    ``u`` is the uniform of the first segment's norm inversion (< 0: draw one).  Returns
+    ``(n_after, found_excited, ri)``.
     """
     g, gamma, kappa, nbar_bath, detuning = par.consts
     rec_t, rec_kind = sched
@@ -166,9 +167,8 @@ def interaction_slow(m, ce, cg, s, u, have_u, ri, w_full, b, rng, par, plan, sch
     while True:
         is_rec = ri < rec_t.shape[0] and rec_t[ri] < t_exit
         seg_end = rec_t[ri] if is_rec else t_exit
-        if not have_u:
+        if u < 0.0:
             u = rng.random()
-        have_u = False
         a, bb, d = block_coeffs(m, g, gamma, kappa, nbar_bath, detuning)
         dt = seg_end - s
         ce1, cg1 = propagate(a, bb, d, ce, cg, dt)
@@ -191,6 +191,7 @@ def interaction_slow(m, ce, cg, s, u, have_u, ri, w_full, b, rng, par, plan, sch
             w = cg.real * cg.real + cg.imag * cg.imag
             record_mixture(raw, tr, b, rec_kind[ri], m, w, plan.inv_probes)
             ri += 1
+            u = -1.0  # the next segment draws its own
         else:
             tj = jump_time(a, bb, d, ce, cg, u, dt)
             ce1, cg1 = propagate(a, bb, d, ce, cg, tj)
@@ -200,6 +201,7 @@ def interaction_slow(m, ce, cg, s, u, have_u, ri, w_full, b, rng, par, plan, sch
             m, ce, cg = _jump(m, ce1, cg1, gamma, kappa, nbar_bath, rng)
             run_m, run_ce, run_cg, run_s = m, ce, cg, s
             whole = False
+            u = -1.0
 
 
 @kernel_step
@@ -216,7 +218,7 @@ def _interaction_exact(n, u, excited, t_arr, ri, b, rng, par, plan, tables, sche
     rec_t = sched[0]
     if ri < rec_t.shape[0] and rec_t[ri] < t_arr + par.tau:  # a record inside
         return interaction_slow(
-            m, ce0, cg0, t_arr, 0.0, False, ri, w_full, b, rng, par, plan, sched, raw, tr, occ
+            m, ce0, cg0, t_arr, -1.0, ri, w_full, b, rng, par, plan, sched, raw, tr, occ
         )
     u = u / pe if excited else (u - pe) / (1.0 - pe)  # a fresh uniform
     if n >= size:
@@ -227,7 +229,7 @@ def _interaction_exact(n, u, excited, t_arr, ri, b, rng, par, plan, tables, sche
             return (m if found_e else m + 1), found_e, ri
     # a jump: exact norm inversion from the same u
     return interaction_slow(
-        m, ce0, cg0, t_arr, u, True, ri, w_full, b, rng, par, plan, sched, raw, tr, occ
+        m, ce0, cg0, t_arr, u, ri, w_full, b, rng, par, plan, sched, raw, tr, occ
     )
 
 
