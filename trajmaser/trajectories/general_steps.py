@@ -47,6 +47,18 @@ def gap_start(cg, lo, hi, zlo, zhi, f0, x1):
     return f
 
 
+@passage_step
+def block_product(w, k, prev, cur, we, wg):
+    """Block k of the full-τ product ``w`` on the cavity amplitudes prev = cg[k − 1] and cur =
+    cg[k]: sets we[k], wg[k]; returns (|we[k]|², |we[k]|² + |wg[k]|²)."""
+    e = w[k, 0] * prev + w[k, 1] * cur
+    g = w[k, 2] * prev + w[k, 3] * cur
+    we[k] = e
+    wg[k] = g
+    pe = e.real * e.real + e.imag * e.imag
+    return pe, pe + g.real * g.real + g.imag * g.imag
+
+
 @kernel_step
 def gap_pass(src, shift, scale, x0, x1, cg, lo, hi, zlo, zhi):
     """cg[n] = src[n + shift] · scale · x0 · x1^n on the support n ∈ [lo, hi], 0 elsewhere.
@@ -79,22 +91,12 @@ def gap_tau_pass(src, shift, scale, x0, x1, cg, lo, hi, zlo, zhi, w, we, wg):
         cg[n] = y
         nc += y.real * y.real + y.imag * y.imag
         f *= x1
-        e = w[n, 0] * prev + w[n, 1] * y
-        g = w[n, 2] * prev + w[n, 3] * y
-        we[n] = e
-        wg[n] = g
-        pe_n = e.real * e.real + e.imag * e.imag
-        n_e += pe_n
-        n2 += pe_n + g.real * g.real + g.imag * g.imag
+        pe, pn = block_product(w, n, prev, y, we, wg)
+        n_e += pe
+        n2 += pn
         prev = y
-    e = w[hi + 1, 0] * prev  # block hi + 1: only |e,hi> is occupied
-    g = w[hi + 1, 2] * prev
-    we[hi + 1] = e
-    wg[hi + 1] = g
-    pe_n = e.real * e.real + e.imag * e.imag
-    n_e += pe_n
-    n2 += pe_n + g.real * g.real + g.imag * g.imag
-    return nc, n2, n_e
+    pe, pn = block_product(w, hi + 1, prev, 0j, we, wg)  # block hi + 1: only |e,hi> occupied
+    return nc, n2 + pn, n_e + pe
 
 
 @kernel_step
@@ -105,15 +107,10 @@ def tau_pass(w, cg, we, wg, lo, hi):
     n_e = 0.0
     prev = 0j
     for kk in range(lo, hi + 2):
-        cur = cg[kk]
-        e = w[kk, 0] * prev + w[kk, 1] * cur
-        g = w[kk, 2] * prev + w[kk, 3] * cur
-        we[kk] = e
-        wg[kk] = g
-        pe_k = e.real * e.real + e.imag * e.imag
-        n_e += pe_k
-        n2 += pe_k + g.real * g.real + g.imag * g.imag
-        prev = cur
+        pe, pn = block_product(w, kk, prev, cg[kk], we, wg)
+        n_e += pe
+        n2 += pn
+        prev = cg[kk]
     return n2, n_e
 
 
