@@ -79,7 +79,8 @@ class GeneralParams(NamedTuple):
     amps: np.ndarray  # (2, 2): row i = (⟨e|v_i⟩, ⟨g|v_i⟩)
     wfull: np.ndarray  # (2, nmax + 2, 4): full-τ blocks per atom state, see general.py
     blk: tuple  # (a, b, d): H_eff blocks of the interaction
-    gap: tuple  # (a, b): the diagonal H_eff of the empty cavity, as blocks
+    gap_a: np.ndarray  # the diagonal H_eff of the empty cavity by photon number …
+    gap_b: np.ndarray  # … as blocks (a, b = 0, d = a) for the exact evolution
     rates: tuple  # (γ, κ(1 + n_b), κ n_b)
     pump: tuple  # (code, pars) of trajmaser.pump.kernel_args
     tau: float
@@ -110,7 +111,7 @@ def gap_slow(fast, t, t_stop, u, ir, cavity, par, work, recs, out, rng):
     cg, we, wg, zero = work
     if fast:
         gap_pass(src, shift, scale, 1.0, 1.0, cg, lo, hi, lo, hi)
-    blk = (par.gap[0], par.gap[1], par.gap[0])
+    blk = (par.gap_a, par.gap_b, par.gap_a)
     t_rec = t_stop * (1.0 + SNAP)  # records a few ulps past the arrival come before it
     t, u, ir = evolve(t, t_stop, t_rec, u, ir, blk, zero, cg, (we, wg), par.rates, recs, out,
                       rng, lo, hi)  # fmt: skip
@@ -215,7 +216,7 @@ def trajectory(b, rng, par, plan, recs, raw, tr, cb, status, work, scratch, flag
     ce, cg, we0, wg0, we1, wg1, zero = work
     probs, arr_hist = scratch
     out = (b, raw, tr, probs, status, plan.inv_probes)
-    gap_a, nmax = par.gap[0], cg.shape[0] - 2
+    gap_a, nmax = par.gap_a, cg.shape[0] - 2
     u = rng.random()
     slot, t_next = pump.first_arrival(code, pump_pars, rng)
     t, ir, ia, k = 0.0, 0, 0, 0
@@ -333,28 +334,29 @@ def run_general(ntraj, first_index, rng, par, plan, raw, status, flag):
     ``status[ST_CODE]`` = CUT_STATE when the cut-off is reached; sets CUT_MEAN at the end
     when the mean p(nmax) over arrivals exceeds TOP_TOL.
     """
-    size = par.gap[0].shape[0]
+    size = par.gap_a.shape[0]
+    cg = np.zeros(size, np.complex128)
     # ce, cg, two pairs (we, wg) written alternately, an inert zero ce for the gap
-    work = (np.zeros(size, np.complex128), np.zeros(size, np.complex128),
+    work = (np.zeros(size, np.complex128), cg, np.zeros(size, np.complex128),
             np.zeros(size, np.complex128), np.zeros(size, np.complex128),
-            np.zeros(size, np.complex128), np.zeros(size, np.complex128),
-            np.zeros(size, np.complex128))  # fmt: skip
+            np.zeros(size, np.complex128), np.zeros(size, np.complex128))  # fmt: skip
     nrec = 2 * plan.times.shape[0]
     rec_t, rec_j = np.zeros(nrec), np.zeros(nrec, dtype=np.int64)
     tr, cb = np.zeros(TR_SIZE), click_buffer()
-    scratch = (np.zeros(size - 1), np.zeros(size - 1))  # record p(n); Σ p(n) at steady arrivals
+    arr_hist = np.zeros(size - 1)  # the trajectory's Σ p(n) over its steady arrivals
+    scratch = (np.zeros(size - 1), arr_hist)  # and p(n) of a record
     for i in range(ntraj):
         if flag[0] != 0:
             raw.stop[0], raw.stop[1] = STOP_CANCELLED, i
             return
         b = (first_index + i) % NBATCH
         recs = (rec_t, rec_j, draw_records(rng, plan, rec_t, rec_j))
-        if not initial_cavity(par, rng, work[1]):
+        if not initial_cavity(par, rng, cg):
             status[ST_TOP] = 1.0
             status[ST_CODE], status[ST_TRAJ] = CUT_STATE, i
             return
         tr[:] = 0.0
-        scratch[1][:] = 0.0
+        arr_hist[:] = 0.0
         click_reset(cb)
         k = trajectory(b, rng, par, plan, recs, raw, tr, cb, status, work, scratch, flag)
         if raw.stop[0] != STOP_NONE:
@@ -363,6 +365,6 @@ def run_general(ntraj, first_index, rng, par, plan, raw, status, flag):
         if k < 0 or status[ST_TOP] > TOP_MAX:  # an arrival, or a record, at the cut-off
             status[ST_CODE], status[ST_TRAJ] = CUT_STATE, i
             return
-        finish(b, k, plan, raw, tr, scratch[1], cb)
+        finish(b, k, plan, raw, tr, arr_hist, cb)
     if status[ST_TOP_SUM] > TOP_TOL * status[ST_ARRIVALS]:
         status[ST_CODE] = CUT_MEAN

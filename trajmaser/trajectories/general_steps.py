@@ -246,7 +246,7 @@ def evolve(t, t_stop, t_rec, u, ir, blk, ce, cg, work, rates, recs, out, rng, kl
     a, b, d = blk
     we, wg = work
     rec_t, rec_j, nrec = recs
-    raw = out[1]
+    _, raw, _, _, _, _ = out
     while True:
         is_rec = ir < nrec and rec_t[ir] <= t_rec
         ts = min(max(rec_t[ir], t), t_stop) if is_rec else t_stop
