@@ -1,4 +1,4 @@
-"""General-path trajectory kernel (SPEC §5): coherent atoms, coherent field, detuning.
+"""General-path trajectory kernel: coherent atoms, coherent field, detuning.
 
 The atom–cavity state is a vector in a truncated Fock space, stored in *block layout*: two
 complex arrays ``ce, cg`` of length nmax + 2 where ``cg[n]`` = ⟨g,n|ψ⟩ (n = 0 … nmax) and
@@ -18,7 +18,7 @@ across segments as u / N(t) (the conditional uniform), so a passage without a ju
 pass over the cavity's occupied levels (the diagonal gap factor fused with the precomputed
 full-τ block product) and the exit measurement.  The occupied levels [lo, hi] are tracked:
 amplitudes outside are exactly zero and stay so (the blocks couple neighbouring levels only),
-and after each exit the edge levels with p(n) ≤ :data:`SUPPORT_TOL` are set to zero, so a
+and after each exit the edge levels with p(n) ≤ :data:`SUPPORT_TOL` · ‖ψ‖² are set to zero, so a
 passage costs O(hi − lo), not O(nmax).  Segments are split exactly at record times.  Atom
 pure states are the eigenvectors of ρ0; one uniform per passage picks the atom's state and,
 rescaled, decides its exit measurement.  As on the Fock path, atoms keep arriving until every
