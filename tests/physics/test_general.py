@@ -1,7 +1,8 @@
 """General-path trajectories (coherent atoms, coherent field, detuning) vs density matrices.
 
 References: :mod:`trajmaser.dm` / :mod:`trajmaser.dm.general` (time series, arrival series) and
-the Fock-path kernel on diagonal inputs.  Every record point must agree within K = 4 of the
+the Fock-path kernel on diagonal inputs (every record, batch sums and click correlations
+included).  Every record point must agree within K = 4 of the
 trajectory result's own standard error, each series must pass a χ² test (p > 1e-3), and the
 photon-number histograms must agree within 4 × the largest possible standard error
 sqrt(p(1 − p)/ntraj) of an average of conditional probabilities (p floored at 5/ntraj where
@@ -11,6 +12,9 @@ a level is rare enough to be hit by single trajectories).  Strong damping (γτ,
 
 from __future__ import annotations
 
+import dataclasses
+import signal
+import time
 from functools import cache
 
 import numpy as np
@@ -20,9 +24,12 @@ from scipy.stats import chi2
 from trajmaser import dm
 from trajmaser.compare import var_estimate
 from trajmaser.params import ConfigError, InitialField, Model, RunParams
-from trajmaser.trajectories import simulate
+from trajmaser.results import NBATCH
+from trajmaser.results.moments import BATCHED
+from trajmaser.trajectories import cancel, simulate, simulate_block
 from trajmaser.trajectories.general import atom_eigenstates, choose_nmax, run_general_block
-from trajmaser.trajectories.records import record_plan
+from trajmaser.trajectories.general_steps import gap_tau_pass, support, tau_pass
+from trajmaser.trajectories.records import STOP_CANCELLED, record_plan
 
 K = 4.0
 NMAX = 18
@@ -190,6 +197,28 @@ def test_general_equals_fock_path_on_diagonal_inputs(name):
     pb, eb = fock.clicks.ratio_estimate()
     assert abs(pa[0] - pb[0]) < K * np.hypot(ea[0], eb[0])
     assert gen.clicks.sy[0] < RUN.ntraj * (RUN.atoms - RUN.burn_in)  # η = 0.7 thins
+    # click correlations P(k + j detected excited | k detected excited), lag by lag
+    ca, cb = (r.summary()["clicks"]["correlation"] for r in (gen, fock))
+    err = np.hypot(ca["p_ee_err"], cb["p_ee_err"])
+    z = (np.array(ca["p_ee"]) - cb["p_ee"]) / err
+    assert np.all(np.abs(z) < K) and chi2.sf(np.sum(z * z), z.size) > 1e-3, z
+    # batch means of the steady windows: their average, with the batches' own spread
+    for block in ("steady_arrival", "steady_time"):
+        na, nb = (r.batch_means(block)["n"][:, 0] for r in (gen, fock))
+        se = np.hypot(na.std(ddof=1), nb.std(ddof=1)) / np.sqrt(na.size)
+        assert abs(na.mean() - nb.mean()) < K * se, (block, na.mean(), nb.mean())
+
+
+def test_batch_sums_of_the_general_path_add_up_to_the_totals():
+    res = _traj("coherent-field")  # two blocks: the batch follows the global trajectory index
+    counts = np.bincount(np.arange(RUN.ntraj) % NBATCH, minlength=NBATCH).astype(float)
+    for name in BATCHED:
+        part, total = getattr(res.batches, name), getattr(res, name)
+        assert np.array_equal(part.count, np.repeat(counts[:, None], total.points, axis=1))
+        for key in ("sx", "sy", "sxx", "syy", "sxy"):
+            assert np.allclose(getattr(part, key).sum(axis=0), getattr(total, key), rtol=1e-12)
+        assert np.allclose(part.hist.sum(axis=0), total.hist, rtol=1e-12, atol=1e-15)
+    assert res.click_pairs.count[0] == RUN.ntraj
 
 
 # ----------------------------------------------------------------- cut-off, set-up, seeds
@@ -240,3 +269,72 @@ def test_same_seed_same_result():
     b = run_general_block(model, run, 50, np.random.default_rng(9), plan)
     for key in ("time", "arrival", "time_hist", "steady_time", "steady_arrival", "clicks"):
         assert np.array_equal(getattr(a, key), getattr(b, key)), key
+
+
+# ----------------------------------------------------------------- occupied support
+def test_passes_over_the_support_give_the_bits_of_passes_over_all_levels():
+    """Amplitudes outside [lo, hi] are exactly zero, so skipping them changes no bit."""
+    rng = np.random.default_rng(1)
+    nmax, lo, hi = 12, 3, 7
+    src = np.zeros(nmax + 2, complex)  # an e part (shift 1) occupying levels lo … hi
+    src[lo + 1 : hi + 2] = rng.normal(size=hi - lo + 1) + 1j * rng.normal(size=hi - lo + 1)
+    w = rng.normal(size=(nmax + 2, 4)) + 1j * rng.normal(size=(nmax + 2, 4))
+    out = {}
+    for key, (a, b) in {"support": (lo, hi), "all": (0, nmax)}.items():
+        cg = rng.normal(size=nmax + 2) + 0j  # stale values: the pass clears them
+        we, wg = np.full(nmax + 2, np.nan + 0j), np.full(nmax + 2, np.nan + 0j)
+        sums = gap_tau_pass(src, 1, 0.7, 0.9, 0.8, cg, a, b, 0, nmax + 1, w, we, wg)
+        again = tau_pass(w, cg, we.copy(), wg.copy(), a, b)
+        out[key] = (sums, again, cg, we[lo : hi + 2], wg[lo : hi + 2])
+    assert out["support"][:2] == out["all"][:2]
+    for x, y in zip(out["support"][2:], out["all"][2:], strict=True):
+        assert np.array_equal(x, y)
+    assert support(src, 1, 0, nmax, 0.0) == (lo, hi)
+
+
+def test_dropping_edge_levels_below_the_tolerance_changes_numbers_at_rounding_level():
+    model = CASES["coherent-atoms"]
+    run = RunParams(atoms=60, ntraj=200, samples=10, burn_in=30, nmax=NMAX, method="general")
+    plan = record_plan(model, run)
+    kept = run_general_block(model, run, 200, np.random.default_rng(3), plan, support_tol=0.0)
+    cut = run_general_block(model, run, 200, np.random.default_rng(3), plan)  # SUPPORT_TOL
+    assert not np.array_equal(cut.time_hist, kept.time_hist)  # levels were dropped
+    for name in kept._fields:
+        assert np.allclose(getattr(cut, name), getattr(kept, name), rtol=1e-12, atol=1e-15), name
+
+
+# ----------------------------------------------------------------- guards and cancellation
+@pytest.mark.parametrize("change", [{"detuning": 1e300}, {"g": 1e300}, {"gamma": 1e300}])
+def test_a_non_finite_state_stops_quickly_with_an_error(change):
+    run = RunParams(atoms=60, ntraj=20, samples=10, burn_in=30, nmax=NMAX, method="general")
+    simulate_block(CASES["coherent-atoms"], run, 0)  # compiled before the clock starts
+    model = dataclasses.replace(CASES["coherent-atoms"], **change)
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError, match="NaN/inf in trajectory 0"):
+        simulate_block(model, run, 0)
+    assert time.perf_counter() - t0 < 30.0  # a milliseconds job; a looping kernel never returns
+
+
+@pytest.fixture
+def clear_cancel():
+    cancel.clear()
+    yield
+    cancel.clear()
+
+
+def test_the_general_kernel_polls_the_stop_flag(clear_cancel):
+    model, run = CASES["coherent-atoms"], RunParams(atoms=60, ntraj=20, samples=10, burn_in=30)
+    cancel.request()  # seen before the first trajectory
+    raw = run_general_block(model, run, 20, np.random.default_rng(0), record_plan(model, run))
+    assert raw.stop[0] == STOP_CANCELLED and raw.stop[1] == 0 and raw.passages[0] == 0
+    # ... and inside a trajectory: a signal handler runs while the kernel holds no GIL
+    long = RunParams(atoms=50_000_000, ntraj=1, samples=2, burn_in=1, nmax=40, method="general")
+    old = signal.signal(signal.SIGALRM, lambda signum, frame: cancel.request())
+    cancel.clear()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        with pytest.raises(cancel.Cancelled, match="during block 0 \\(trajectory 0\\)"):
+            simulate_block(model, long, 0)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)

@@ -139,12 +139,14 @@ class ClickBuffer(NamedTuple):
 
     ``bits`` = (previous 64 atoms detected excited, current word detected excited, current
     word detected), bit s of a word = the word's atom s; ``pos[0]`` = atoms in the current
-    word; ``xy[0, j − 1]``, ``xy[1, j − 1]`` = x_j, y_j so far.
+    word; ``xy[0, j − 1]``, ``xy[1, j − 1]`` = x_j, y_j so far; ``det`` = (atoms detected
+    excited, atoms detected) of the counted words.
     """
 
     bits: np.ndarray
     xy: np.ndarray
     pos: np.ndarray
+    det: np.ndarray
 
 
 @njit(cache=True)
@@ -154,6 +156,7 @@ def click_buffer():
         bits=np.zeros(3, dtype=np.uint64),
         xy=np.zeros((2, NLAG), dtype=np.int64),
         pos=np.zeros(1, dtype=np.int64),
+        det=np.zeros(2, dtype=np.int64),
     )
 
 
@@ -163,6 +166,7 @@ def click_reset(cb):
     cb.bits[:] = 0
     cb.pos[0] = 0
     cb.xy[:] = 0
+    cb.det[:] = 0
 
 
 @kernel_step
@@ -177,6 +181,8 @@ def click_flush(cb):
         earlier = (cur << np.uint64(j)) | (prev >> np.uint64(64 - j))
         cb.xy[0, j - 1] += _popcount(earlier & cur)
         cb.xy[1, j - 1] += _popcount(earlier & det)
+    cb.det[0] += _popcount(cur)
+    cb.det[1] += _popcount(det)
     cb.bits[_PREV_E] = cur
     cb.bits[_CUR_E] = 0
     cb.bits[_CUR_D] = 0
@@ -200,8 +206,12 @@ def click_push(cb, excited, detected):
 
 @kernel_step
 def click_finish(raw, cb):
-    """Count the remaining pairs and add the trajectory's (x_j, y_j) into ``raw.click_pairs``."""
+    """Count the remaining pairs and add the trajectory's clicks into ``raw``: the pairs
+    (N_e, N_det) and (N_e, N_e²) into ``raw.clicks``, (x_j, y_j) into ``raw.click_pairs``."""
     if cb.pos[0] > 0:
         click_flush(cb)
+    det_e = float(cb.det[0])
+    add_pair(raw.clicks, det_e, float(cb.det[1]))
+    add_pair(raw.clicks[6:], det_e, det_e * det_e)
     for j in range(NLAG):
         add_pair(raw.click_pairs[j], float(cb.xy[0, j]), float(cb.xy[1, j]))

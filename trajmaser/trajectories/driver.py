@@ -24,10 +24,8 @@ from trajmaser.trajectories.fock import (
     INIT_TABLE,
     INIT_THERMAL,
     FockParams,
-    FockTables,
-    fock_tables,
+    passage_tables,
     run_fock,
-    time_tables,
 )
 from trajmaser.trajectories.records import (
     STOP_CANCELLED,
@@ -150,7 +148,9 @@ def _run_block(
         else:
             from trajmaser.trajectories.general import run_general_block
 
-            out = run_general_block(model, run, ntraj, rng, plan, levels)
+            out = run_general_block(
+                model, run, ntraj, rng, plan, levels, first_index=block * run.block_size
+            )
             if isinstance(out, Result):
                 return out
             raw, maxn = out, 2 * levels - 1
@@ -232,11 +232,8 @@ def _fock_block(
         float(model.nbar_bath),
         float(model.detuning),
     )
-    size = max(levels, 64)
-    tables = FockTables(
-        *fock_tables(size, *consts, float(model.tau)), *time_tables(size, *consts, model.tau)
-    )
-    pump_args = kernel_args(model)
+    tables = passage_tables(max(levels, 64), float(model.pe), consts, float(model.tau))
+    pump_args = kernel_args(model)  # (int code, float64 array): one compiled kernel for every run
     par = FockParams(
         pe=float(model.pe),
         tau=float(model.tau),

@@ -31,32 +31,33 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from trajmaser.pump import first_arrival, next_arrival
+from trajmaser import pump
+from trajmaser.pump import first_arrival
 from trajmaser.results import NBATCH
 from trajmaser.trajectories.accumulate import (
-    add_pair,
     add_pair_batched,
     click_buffer,
     click_finish,
     click_push,
     click_reset,
-    hist_add,
     kernel_step,
     passage_step,
     record_arrival,
     record_mixture,
 )
 from trajmaser.trajectories.cancel import POLL_PASSAGES
-from trajmaser.trajectories.fock_interaction import SNAP, FockTables, fock_tables, interaction
+from trajmaser.trajectories.fock_interaction import (
+    SNAP,
+    FockTables,
+    fock_tables,
+    interaction,
+    passage_tables,
+)
 from trajmaser.trajectories.fock_time import gap_timed, occupy, time_tables
 from trajmaser.trajectories.records import (
     STOP_CANCELLED,
     STOP_NONE,
     STOP_NONFINITE,
-    TR_ARR_X,
-    TR_ARR_Y,
-    TR_DET_ALL,
-    TR_DET_E,
     TR_MAXN,
     TR_PROBE_X,
     TR_PROBE_Y,
@@ -70,12 +71,17 @@ __all__ = [
     "FockParams",
     "FockTables",
     "fock_tables",
+    "passage_tables",
     "run_fock",
     "time_tables",
 ]
 
 
 INIT_THERMAL, INIT_FOCK, INIT_TABLE = 0, 1, 2
+
+#: The pump's next-arrival sampler, compiled inline into the passage loop from the pump's own
+#: source (a call costs about a quarter of a passage); not cached on its own.
+next_arrival = njit(inline="always", _nrt=False)(pump.next_arrival.py_func)
 
 
 class FockParams(NamedTuple):
@@ -145,6 +151,8 @@ def _gap(n, t0, t1, rng, par, plan, tr, occ):
     """Empty cavity from t0 to t1 (exact); events inside the steady window are drawn one by
     one and integrated.  Returns the photon number (−1: rates not finite)."""
     kappa, nbar_bath = par.consts[2], par.consts[3]
+    if n == 0 and nbar_bath == 0.0 and (t1 <= plan.t_burn or t0 >= plan.t_end):
+        return 0  # an empty cavity outside the window: nothing to draw or record
     lo = max(t0, plan.t_burn)
     hi = min(t1, plan.t_end)
     if hi <= lo or par.time_probes:
@@ -175,17 +183,20 @@ def _gap_records(n, t, t_arr, ri, b, rng, par, plan, sched, raw, tr, occ):
 
 # ----------------------------------------------------------------- step: arrival record
 @passage_step
-def _arrival(n, k, ja, b, plan, raw, tr):
-    """Arrival records of atom k (cavity n photons) and its steady sums; returns next ja."""
+def _arrival(n, k, ja, b, plan, raw, tr, arrivals):
+    """Arrival records of atom k (cavity n photons) and its count in ``arrivals`` (steady
+    window; the last entry counts n beyond the histogram); returns the next ja."""
     arrival_index = plan.arrival_index
     while ja < arrival_index.shape[0] and arrival_index[ja] == k:
         record_arrival(raw, b, ja, n)
         ja += 1
     if plan.burn_in <= k < plan.atoms:
-        tr[TR_ARR_X] += n
-        tr[TR_ARR_Y] += n * n
-        hist = raw.steady_arrival_hist
-        hist_add(raw, hist, raw.batch_steady_arrival_hist[b], n, plan.inv_steady_atoms)
+        top = arrivals.shape[0] - 1
+        if n < top:
+            arrivals[n] += 1
+        else:
+            arrivals[top] += 1
+            tr[TR_MAXN] = max(tr[TR_MAXN], float(n))
     return ja
 
 
@@ -195,10 +206,6 @@ def _exit(found_e, k, rng, par, plan, tr, cb):
     """Detection of atom k (η thins the record only) into the click sums and correlations."""
     if plan.burn_in <= k < plan.atoms:
         detected = par.eta >= 1.0 or rng.random() < par.eta
-        if detected:
-            tr[TR_DET_ALL] += 1.0
-            if found_e:
-                tr[TR_DET_E] += 1.0
         click_push(cb, detected and found_e, detected)
 
 
@@ -233,7 +240,7 @@ def _initial_photons(rng, par):
 
 
 @kernel_step
-def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, cb, flag):
+def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, arrivals, cb, flag):
     """One trajectory from n photons: atoms arrive until every sample record is taken.
 
     Returns the number of atom passages; stops early with ``raw.stop[0]`` set when ``flag``
@@ -258,7 +265,7 @@ def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, cb, flag):
         if n < 0:
             raw.stop[0] = STOP_NONFINITE
             return k
-        ja = _arrival(n, k, ja, b, plan, raw, tr)
+        ja = _arrival(n, k, ja, b, plan, raw, tr, arrivals)
         n, found_e, ri = interaction(n, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr, occ)
         if raw.stop[0] != STOP_NONE:
             return k
@@ -290,7 +297,32 @@ def _finish_time(b, plan, raw, tr, occ):
 
 
 @kernel_step
-def _finish(b, k, par, plan, raw, tr, occ, cb):
+def _finish_arrivals(b, plan, raw, tr, arrivals):
+    """The trajectory's steady arrival averages from its arrival counts.
+
+    Each arrival adds 1/(atoms − burn_in) to its histogram bin, so the bins receive the same
+    additions, in the same order, as if added one arrival at a time; Σn and Σn² are exact
+    integers.
+    """
+    top = arrivals.shape[0] - 1
+    inv = plan.inv_steady_atoms
+    x = 0
+    y = 0
+    for n in range(top):
+        c = arrivals[n]
+        x += n * c
+        y += n * n * c
+        for _ in range(c):
+            raw.steady_arrival_hist[n] += inv
+            raw.batch_steady_arrival_hist[b, n] += inv
+    if arrivals[top] > 0:
+        raw.overflow[0] += arrivals[top] * inv
+        raw.maxn[0] = max(raw.maxn[0], int(tr[TR_MAXN]))
+    add_pair_batched(raw.steady_arrival, raw.batch_steady_arrival[b], x * inv, y * inv)
+
+
+@kernel_step
+def _finish(b, k, par, plan, raw, tr, occ, arrivals, cb):
     """Per-trajectory steady averages (one batch each), clicks and passages into ``raw``."""
     if par.time_probes:
         x = tr[TR_PROBE_X] * plan.inv_probes
@@ -299,12 +331,7 @@ def _finish(b, k, par, plan, raw, tr, occ, cb):
     elif plan.inv_window > 0.0:
         _finish_time(b, plan, raw, tr, occ)
     if plan.atoms > plan.burn_in:
-        x = tr[TR_ARR_X] * plan.inv_steady_atoms
-        y = tr[TR_ARR_Y] * plan.inv_steady_atoms
-        add_pair_batched(raw.steady_arrival, raw.batch_steady_arrival[b], x, y)
-    det_e = tr[TR_DET_E]
-    add_pair(raw.clicks, det_e, tr[TR_DET_ALL])
-    add_pair(raw.clicks[6:], det_e, det_e * det_e)
+        _finish_arrivals(b, plan, raw, tr, arrivals)
     click_finish(raw, cb)
     raw.passages[0] += k
 
@@ -326,7 +353,7 @@ def run_fock(ntraj, first_index, rng, par, plan, tables, raw, flag):
     par : FockParams
     plan : KernelPlan
     tables : FockTables
-        From :func:`fock_tables` and :func:`time_tables`.
+        From :func:`passage_tables`.
     raw : RawAccumulators
     flag : ndarray of int64, shape (1,)
         :data:`trajmaser.trajectories.cancel.FLAG`.
@@ -334,9 +361,11 @@ def run_fock(ntraj, first_index, rng, par, plan, tables, raw, flag):
     nsamp = plan.times.shape[0]
     nrec = nsamp + (nsamp - plan.first_steady_stratum if par.time_probes else 0)
     sched = (np.empty(nrec), np.empty(nrec, dtype=np.int64))
-    _schedule(rng, plan, sched, False)
+    if not par.time_probes:  # the sample times only, for all trajectories
+        _schedule(rng, plan, sched, par.time_probes)
     tr = np.zeros(TR_SIZE)
     occ = np.zeros(raw.steady_time_hist.shape[0] + 1)
+    arrivals = np.zeros(raw.steady_arrival_hist.shape[0] + 1, dtype=np.int64)
     cb = click_buffer()
     for i in range(ntraj):
         if flag[0] != 0:
@@ -345,14 +374,15 @@ def run_fock(ntraj, first_index, rng, par, plan, tables, raw, flag):
             return
         b = (first_index + i) % NBATCH
         if par.time_probes:
-            _schedule(rng, plan, sched, True)
+            _schedule(rng, plan, sched, par.time_probes)
         n = _initial_photons(rng, par)
         tr[:] = 0.0
         occ[:] = 0.0
+        arrivals[:] = 0
         click_reset(cb)
-        k = _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, cb, flag)
+        k = _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, arrivals, cb, flag)
         if raw.stop[0] == STOP_NONE:
-            _finish(b, k, par, plan, raw, tr, occ, cb)
+            _finish(b, k, par, plan, raw, tr, occ, arrivals, cb)
         if raw.stop[0] != STOP_NONE:
             raw.stop[1] = i
             return

@@ -1,8 +1,10 @@
 """The interaction step of the Fock-path kernel: one atom through the cavity, exactly.
 
 The atom enters |e,n⟩ (block m = n) or |g,n⟩ (block m = n − 1) of :mod:`trajmaser.blocks`.
-Fast path: per-n tables of the no-jump probability over τ and of the exit probability of
-|e⟩ decide a passage without records inside and without a jump from one uniform draw.
+Fast path: per-(n, entry state) tables of thresholds on the passage's uniform draw u decide
+a passage without records inside and without a jump: entry |e⟩ iff u < pe; no jump iff u
+lies below P(no jump over τ) mapped onto u's interval; exit |e⟩ iff u lies below P(no jump
+and exit |e⟩) so mapped (:func:`passage_tables`).
 Slow path: the interaction is split at record times (restarting the norm inversion after
 renormalising is exact) and at jumps, whose times invert the no-jump norm exactly.
 
@@ -25,7 +27,7 @@ from numba import njit
 
 from trajmaser.blocks import block_coeffs, jump_time, norm2, propagate
 from trajmaser.trajectories.accumulate import kernel_step, passage_step, record_mixture
-from trajmaser.trajectories.fock_time import integrate_w, occupy_block
+from trajmaser.trajectories.fock_time import integrate_w, occupy_block, time_tables
 from trajmaser.trajectories.records import STOP_NONFINITE
 
 #: Relative tolerance within which two times count as equal (records vs arrivals, window
@@ -34,16 +36,38 @@ SNAP = 1e-15
 
 
 class FockTables(NamedTuple):
-    """Per entry photon number n: no-jump probability over τ, P(exit |e⟩ | no jump) and
-    ∫_0^τ w dt of the jump-free interaction (:func:`~trajmaser.trajectories.fock_time.
-    time_tables`), for entry in |e⟩ and in |g⟩."""
+    """Fast-path tables, index 2n + (0 for an atom entering |e⟩, 1 for |g⟩), n < size.
 
-    pnj_e: np.ndarray
-    qe_e: np.ndarray
-    pnj_g: np.ndarray
-    qe_g: np.ndarray
-    w_e: np.ndarray
-    w_g: np.ndarray
+    ``u_nojump``: the uniform u (entry |e⟩ iff u < pe) gives no jump iff u < u_nojump;
+    ``u_found``: and the atom leaves excited iff u < u_found; ``w_int``: ∫_0^τ w dt of the
+    jump-free interaction (:func:`~trajmaser.trajectories.fock_time.time_tables`).
+    """
+
+    u_nojump: np.ndarray
+    u_found: np.ndarray
+    w_int: np.ndarray
+
+
+def passage_tables(size: int, pe: float, consts: tuple, tau: float) -> FockTables:
+    """The :class:`FockTables` for entry photon numbers n < size.
+
+    For |e⟩ the passage's uniform u ∈ [0, pe) maps to u/pe, for |g⟩ u ∈ [pe, 1) to
+    (u − pe)/(1 − pe); a threshold x on the mapped uniform is pe·x, resp. pe + (1 − pe)·x,
+    on u (equal decisions up to rounding in the last place).
+    """
+    pnj_e, qe_e, pnj_g, qe_g = fock_tables(size, *consts, tau)
+    w_e, w_g = time_tables(size, *consts, tau)
+    w_g[0] = tau  # |g,0⟩: block −1, zero photons all along
+    u_nojump = np.empty(2 * size)
+    u_found = np.empty(2 * size)
+    w_int = np.empty(2 * size)
+    u_nojump[0::2] = pe * pnj_e
+    u_found[0::2] = pe * (qe_e * pnj_e)
+    u_nojump[1::2] = pe + (1.0 - pe) * pnj_g
+    u_found[1::2] = pe + (1.0 - pe) * (qe_g * pnj_g)
+    w_int[0::2] = np.clip(w_e, 0.0, tau)
+    w_int[1::2] = np.clip(w_g, 0.0, tau)
+    return FockTables(u_nojump=u_nojump, u_found=u_found, w_int=w_int)
 
 
 @kernel_step
@@ -113,24 +137,26 @@ def integrate_run(m, ce, cg, r0, r1, consts, plan, tr, occ):
 
 
 @passage_step
-def integrate_interaction(m, ce, cg, t_arr, w_full, par, plan, tr, occ):
-    """Time integrals of a whole jump-free interaction entering block m at t_arr; ``w_full``
-    is its tabulated ∫ w dt (< 0: not tabulated)."""
+def integrate_interaction(m, excited, t_arr, w_full, par, plan, tr, occ):
+    """Time integrals of a whole jump-free interaction entering block m (from |e⟩ or |g⟩) at
+    t_arr; ``w_full`` is its tabulated ∫ w dt (< 0: not tabulated)."""
     t_exit = t_arr + par.tau
     if par.time_probes:
         return
     if t_arr * (1.0 + SNAP) >= plan.t_burn and t_exit <= plan.t_end and w_full >= 0.0:
         occupy_block(m, par.tau, w_full, tr, occ)
     elif t_exit > plan.t_burn and t_arr < plan.t_end:
+        ce, cg = (1.0 + 0j, 0j) if excited else (0j, 1.0 + 0j)
         integrate_run(m, ce, cg, t_arr, t_exit, par.consts, plan, tr, occ)
 
 
 @kernel_step
-def interaction_slow(m, ce, cg, s, u, have_u, ri, w_full, b, rng, par, plan, sched, raw, tr, occ):
+def interaction_slow(m, ce, cg, s, u, ri, w_full, b, rng, par, plan, sched, raw, tr, occ):
     """Exact interaction from its entry at time s: sample records inside, jumps, time
     integrals, exit measurement.
 
-    Returns ``(n_after, found_excited, ri)``.
+    ``u`` is the uniform of the first segment's norm inversion (< 0: draw one).  Returns
+    ``(n_after, found_excited, ri)``.
     """
     g, gamma, kappa, nbar_bath, detuning = par.consts
     rec_t, rec_kind = sched
@@ -141,9 +167,8 @@ def interaction_slow(m, ce, cg, s, u, have_u, ri, w_full, b, rng, par, plan, sch
     while True:
         is_rec = ri < rec_t.shape[0] and rec_t[ri] < t_exit
         seg_end = rec_t[ri] if is_rec else t_exit
-        if not have_u:
+        if u < 0.0:
             u = rng.random()
-        have_u = False
         a, bb, d = block_coeffs(m, g, gamma, kappa, nbar_bath, detuning)
         dt = seg_end - s
         ce1, cg1 = propagate(a, bb, d, ce, cg, dt)
@@ -157,7 +182,8 @@ def interaction_slow(m, ce, cg, s, u, have_u, ri, w_full, b, rng, par, plan, sch
             s = seg_end
             if not is_rec:
                 if whole:
-                    integrate_interaction(m, run_ce, run_cg, t_arr, w_full, par, plan, tr, occ)
+                    excited = run_ce != 0j
+                    integrate_interaction(m, excited, t_arr, w_full, par, plan, tr, occ)
                 elif not par.time_probes:
                     integrate_run(run_m, run_ce, run_cg, run_s, s, par.consts, plan, tr, occ)
                 found_e = (u / nrm) < ce.real * ce.real + ce.imag * ce.imag
@@ -165,6 +191,7 @@ def interaction_slow(m, ce, cg, s, u, have_u, ri, w_full, b, rng, par, plan, sch
             w = cg.real * cg.real + cg.imag * cg.imag
             record_mixture(raw, tr, b, rec_kind[ri], m, w, plan.inv_probes)
             ri += 1
+            u = -1.0  # the next segment draws its own
         else:
             tj = jump_time(a, bb, d, ce, cg, u, dt)
             ce1, cg1 = propagate(a, bb, d, ce, cg, tj)
@@ -174,6 +201,36 @@ def interaction_slow(m, ce, cg, s, u, have_u, ri, w_full, b, rng, par, plan, sch
             m, ce, cg = jump(m, ce1, cg1, gamma, kappa, nbar_bath, rng)
             run_m, run_ce, run_cg, run_s = m, ce, cg, s
             whole = False
+            u = -1.0
+
+
+@kernel_step
+def _interaction_exact(n, u, excited, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr, occ):
+    """:func:`interaction` where the tables do not decide: a record inside, a jump, or n
+    beyond the tables; ``u`` is the passage's uniform draw."""
+    pe = par.pe
+    if excited:
+        m, ce0, cg0 = n, 1.0 + 0j, 0j
+    else:
+        m, ce0, cg0 = n - 1, 0j, 1.0 + 0j
+    size = tables.w_int.shape[0] // 2
+    w_full = tables.w_int[2 * n + (0 if excited else 1)] if n < size else -1.0
+    rec_t = sched[0]
+    if ri < rec_t.shape[0] and rec_t[ri] < t_arr + par.tau:  # a record inside
+        return interaction_slow(
+            m, ce0, cg0, t_arr, -1.0, ri, w_full, b, rng, par, plan, sched, raw, tr, occ
+        )
+    u = u / pe if excited else (u - pe) / (1.0 - pe)  # a fresh uniform
+    if n >= size:
+        pnj, qe = entry_probs(m, ce0, cg0, par.consts, par.tau)
+        if u < pnj:  # no jump: measure the atom (u / pnj is again uniform)
+            integrate_interaction(m, excited, t_arr, w_full, par, plan, tr, occ)
+            found_e = u < qe * pnj
+            return (m if found_e else m + 1), found_e, ri
+    # a jump: exact norm inversion from the same u
+    return interaction_slow(
+        m, ce0, cg0, t_arr, u, ri, w_full, b, rng, par, plan, sched, raw, tr, occ
+    )
 
 
 @passage_step
@@ -182,35 +239,17 @@ def interaction(n, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr, occ):
 
     Returns ``(n_after, found_excited, ri)``.
     """
-    pe = par.pe
     u = rng.random()
-    excited = u < pe
-    t_exit = t_arr + par.tau
-    # entry state |e,n> or |g,n> lies in block m with amplitudes (ce0, cg0)
-    if excited:
-        m, ce0, cg0 = n, 1.0 + 0j, 0j
-    else:
-        m, ce0, cg0 = n - 1, 0j, 1.0 + 0j
-    tabulated = n < tables.pnj_e.shape[0]
-    w_full = -1.0
-    if tabulated:
-        w_full = tables.w_e[n] if excited else tables.w_g[n]
+    excited = u < par.pe
+    i = 2 * n + (0 if excited else 1)
     rec_t = sched[0]
-    if ri < rec_t.shape[0] and rec_t[ri] < t_exit:  # a record falls inside: exact slow path
-        return interaction_slow(
-            m, ce0, cg0, t_arr, 0.0, False, ri, w_full, b, rng, par, plan, sched, raw, tr, occ
-        )
-    u = u / pe if excited else (u - pe) / (1.0 - pe)  # a fresh uniform
-    if tabulated:
-        pnj = tables.pnj_e[n] if excited else tables.pnj_g[n]
-        qe = tables.qe_e[n] if excited else tables.qe_g[n]
-    else:
-        pnj, qe = entry_probs(m, ce0, cg0, par.consts, par.tau)
-    if u < pnj:  # no jump: measure the atom (u / pnj is again uniform)
-        integrate_interaction(m, ce0, cg0, t_arr, w_full, par, plan, tr, occ)
-        found_e = u < qe * pnj
+    no_record = ri >= rec_t.shape[0] or rec_t[ri] >= t_arr + par.tau
+    if no_record and i < tables.u_nojump.shape[0] and u < tables.u_nojump[i]:
+        # no record inside and no jump: entry block m, exit measurement from the same u
+        found_e = u < tables.u_found[i]
+        m = n if excited else n - 1
+        integrate_interaction(m, excited, t_arr, tables.w_int[i], par, plan, tr, occ)
         return (m if found_e else m + 1), found_e, ri
-    # a jump: exact norm inversion from the same u
-    return interaction_slow(
-        m, ce0, cg0, t_arr, u, True, ri, w_full, b, rng, par, plan, sched, raw, tr, occ
+    return _interaction_exact(
+        n, u, excited, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr, occ
     )

@@ -15,10 +15,15 @@ Between atoms the cavity alone is stored in ``cg`` (``ce`` ≡ 0) and evolves wi
 H_eff = −(i/2)κ[(1+n_b)n + n_b(n+1)] and the jumps a, a†.  Jump times invert the analytic
 no-jump norm exactly (:func:`trajmaser.blocks.jump_time_blocks`); the threshold u is carried
 across segments as u / N(t) (the conditional uniform), so a passage without a jump costs one
-precomputed full-τ block product, the exit measurement and one diagonal gap factor: O(nmax).
-Segments are split exactly at record times.  Atom pure states are the eigenvectors of ρ0.
-As on the Fock path, atoms keep arriving until every record (up to T) is taken; the steady
-arrival window and the clicks count atoms k in [burn_in, atoms).
+pass over the cavity's occupied levels (the diagonal gap factor fused with the precomputed
+full-τ block product) and the exit measurement.  The occupied levels [lo, hi] are tracked:
+amplitudes outside are exactly zero and stay so (the blocks couple neighbouring levels only),
+and after each exit the edge levels with p(n) ≤ :data:`SUPPORT_TOL` · ‖ψ‖² are set to zero, so a
+passage costs O(hi − lo), not O(nmax).  Segments are split exactly at record times.  Atom
+pure states are the eigenvectors of ρ0; one uniform per passage picks the atom's state and,
+rescaled, decides its exit measurement.  As on the Fock path, atoms keep arriving until every
+record (up to T) is taken, a record within a few ulps after an arrival (``SNAP``) is taken
+before it, and the steady arrival window and the clicks count atoms k in [burn_in, atoms).
 """
 
 from __future__ import annotations
@@ -30,11 +35,13 @@ import numpy as np
 from trajmaser import blocks, pump
 from trajmaser.params import ConfigError, Model, RunParams
 from trajmaser.rules import check_atom_state, check_detector_efficiency, check_model
+from trajmaser.trajectories import cancel
 from trajmaser.trajectories.general_kernel import (
     INIT_THERMAL,
     INIT_VECTOR,
     TOP_MAX,
     TOP_TOL,
+    GeneralParams,
     run_general,
 )
 from trajmaser.trajectories.general_steps import (
@@ -47,12 +54,19 @@ from trajmaser.trajectories.general_steps import (
     ST_TOP_SUM,
     ST_TRAJ,
 )
-from trajmaser.trajectories.records import RawAccumulators, RecordPlan
+from trajmaser.trajectories.records import STOP_NONFINITE, RawAccumulators, RecordPlan
 
-__all__ = ["TOP_MAX", "TOP_TOL", "atom_eigenstates", "choose_nmax", "run_general_block"]
+__all__ = [
+    "SUPPORT_TOL",
+    "TOP_MAX",
+    "TOP_TOL",
+    "atom_eigenstates",
+    "choose_nmax",
+    "run_general_block",
+]
 
 _TAIL = 1e-14  # tail probability the automatic nmax aims for
-SUPPORT_TOL = 0.0  # edge levels with p(n) ≤ this (relative) are dropped after an exit
+SUPPORT_TOL = 1e-32  # edge levels with p(n) ≤ this · ‖ψ‖² (|amplitude| ≤ 1e-16) are dropped
 
 
 # ----------------------------------------------------------------- set-up (plain Python)
@@ -182,11 +196,6 @@ def _full_tau_blocks(a, b, d, amps: np.ndarray, tau: float) -> np.ndarray:
 
 
 # ----------------------------------------------------------------- public entry point
-# the RawAccumulators arrays the kernel fills, in the order it unpacks them
-_RAW_NAMES = ("time", "time_hist", "arrival", "arrival_hist", "steady_time", "steady_time_hist",
-              "steady_arrival", "steady_arrival_hist", "clicks", "passages")  # fmt: skip
-
-
 def run_general_block(
     model: Model,
     run: RunParams,
@@ -194,6 +203,8 @@ def run_general_block(
     rng: np.random.Generator,
     plan: RecordPlan,
     levels: int | None = None,
+    *,
+    first_index: int = 0,
     support_tol: float = SUPPORT_TOL,
 ) -> RawAccumulators:
     """Run ``ntraj`` general-path trajectories and return their raw record sums.
@@ -214,49 +225,46 @@ def run_general_block(
     levels : int, optional
         Requested histogram bins; the accumulators get max(levels, nmax + 1) bins, so no
         weight ever overflows.
+    first_index : int
+        Global index of the first trajectory (trajectory i goes to batch
+        (first_index + i) % NBATCH of the batch sums).
     support_tol : float
         After each exit measurement, photon-number levels at the edges of the cavity's
         occupied range whose probability is at most ``support_tol`` are set to zero and the
-        kernel works only on the levels in between.  0 keeps every nonzero amplitude (the
-        exact state; then the result does not depend on the tracking at all).
+        kernel works only on the levels in between.  0 keeps every nonzero amplitude.
 
     Returns
     -------
     RawAccumulators
+        With ``stop`` = (STOP_CANCELLED, trajectory) if :data:`trajmaser.trajectories.cancel.FLAG`
+        was raised (the driver turns that into :class:`~trajmaser.trajectories.cancel.Cancelled`).
 
     Raises
     ------
     ConfigError
         If the probability at nmax exceeds :data:`TOP_TOL` (initial field, or mean over the
         block's arrivals) or :data:`TOP_MAX` (one conditional state), or a thermal start
-        samples a Fock state above nmax; the message names ``[run] nmax``.
+        samples a Fock state above nmax (the message names ``[run] nmax``); if the state
+        stops being finite (parameters beyond double range).
     ValueError
         For an impossible atom state or pump.
     """
     check_model(model)
     check_detector_efficiency(run.detector_efficiency)
-    probs, amps = atom_eigenstates(model.pe, model.coherence)
+    if not 0.0 <= support_tol < 1e-12:
+        raise ValueError(f"support_tol must be in [0, 1e-12), got {support_tol!r}")
     nmax = choose_nmax(model, run)
-    init_kind, init_amp, nbar0 = _initial_vector(model, nmax)
-    top = abs(init_amp[nmax]) ** 2
-    if top > TOP_TOL:
-        raise ConfigError(_cut_message(nmax, top, f"the initial field; limit {TOP_TOL:g}"))
-    a, b, d, gap_a, gap_b = _block_arrays(model, nmax)
-    atom = (float(probs[0]), amps, _full_tau_blocks(a, b, d, amps, model.tau))
+    par = _kernel_params(model, run, nmax, support_tol)
     raw = RawAccumulators.zeros(plan.samples, max(int(levels or 0), nmax + 1))
     status = np.zeros(ST_SIZE)
-    pump_args = (*pump.kernel_args(model), float(model.tau), float(run.detector_efficiency))
-    plan_args = (plan.times, plan.strata, plan.arrival_index, int(plan.first_steady_stratum))
-    plan_args += (int(plan.atoms), int(plan.burn_in))
-    rates = (float(model.gamma), model.kappa * (1.0 + model.nbar_bath))
-    rates += (model.kappa * model.nbar_bath,)
-    q0 = nbar0 / (1.0 + nbar0)
-    init = (init_kind, init_amp, float(q0))
-    outs = tuple(getattr(raw, name) for name in _RAW_NAMES)
-    run_general(
-        int(ntraj), rng, (a, b, d), (gap_a, gap_b), atom, rates, pump_args, init, plan_args,
-        outs, status, float(support_tol),
-    )  # fmt: skip
+    run_general(int(ntraj), int(first_index), rng, par, plan.kernel_plan(), raw, status,
+                cancel.FLAG)  # fmt: skip
+    if raw.stop[0] == STOP_NONFINITE:
+        raise ConfigError(
+            f"general path: the quantum state became NaN/inf in trajectory {int(raw.stop[1])} "
+            "of this block: g, gamma, kappa·(1 + nbar_bath)·nmax and detuning (rad/s), times "
+            "tau, must stay well below 1e150"
+        )
     if status[ST_CODE] == CUT_STATE:
         where = f"trajectory {int(status[ST_TRAJ])} of this block; limit {TOP_MAX:g}"
         raise ConfigError(_cut_message(nmax, status[ST_TOP], where))
@@ -264,6 +272,33 @@ def run_general_block(
         where = f"the mean over arrivals; limit {TOP_TOL:g}"
         raise ConfigError(_cut_message(nmax, status[ST_TOP_SUM] / status[ST_ARRIVALS], where))
     return raw
+
+
+def _kernel_params(model: Model, run: RunParams, nmax: int, support_tol: float) -> GeneralParams:
+    """The kernel's :class:`GeneralParams`; raises ConfigError for an initial field at nmax."""
+    probs, amps = atom_eigenstates(model.pe, model.coherence)
+    init_kind, init_amp, nbar0 = _initial_vector(model, nmax)
+    top = abs(init_amp[nmax]) ** 2
+    if top > TOP_TOL:
+        raise ConfigError(_cut_message(nmax, top, f"the initial field; limit {TOP_TOL:g}"))
+    a, b, d, gap_a, gap_b = _block_arrays(model, nmax)
+    down, up = model.kappa * (1.0 + model.nbar_bath), model.kappa * model.nbar_bath
+    return GeneralParams(
+        p0=float(probs[0]),
+        amps=amps,
+        wfull=_full_tau_blocks(a, b, d, amps, model.tau),
+        blk=(a, b, d),
+        gap_a=gap_a,
+        gap_b=gap_b,
+        rates=(float(model.gamma), float(down), float(up)),
+        pump=pump.kernel_args(model),
+        tau=float(model.tau),
+        eta=float(run.detector_efficiency),
+        init_kind=init_kind,
+        init_amp=init_amp,
+        init_q=float(nbar0 / (1.0 + nbar0)),
+        support_tol=float(support_tol),
+    )
 
 
 def _cut_message(nmax: int, prob: float, where: str) -> str:

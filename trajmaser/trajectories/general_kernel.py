@@ -1,139 +1,163 @@
 """General-path trajectory loop (numba) in named steps: gap, arrival, interaction, exit, record.
 
 An atom passage is: the gap (empty cavity until the arrival; fast path :func:`gap_factors` +
-:func:`~trajmaser.trajectories.general_steps.gap_pass`, else :func:`gap_slow`), the arrival
-(:func:`arrival_top` cut-off bookkeeping, :func:`record_arrival`), the interaction (fast path
-:func:`full_tau_pass`, else :func:`interaction_slow`) and the exit (:func:`exit_measure`,
-:func:`detect`); :func:`record_trajectory` adds a finished trajectory's steady averages and
-clicks.  The cavity after an exit (or at t = 0) is kept as ``src[n + shift] · scale`` (``src``
-is never ``cg``, so a rejected fast gap can be redone).
+:func:`~trajmaser.trajectories.general_steps.gap_tau_pass`, else :func:`gap_slow`), the
+arrival (:func:`arrival_step`: cut-off bookkeeping and records), the interaction (the fast
+pass fused with the gap, else :func:`interaction_slow`) and the exit (:func:`exit_step`:
+measurement and detection); :func:`finish` adds a finished trajectory's steady averages and
+clicks.  The cavity after an exit (or at t = 0) is kept as ``src[n + shift] · scale`` on its
+support [lo, hi]; a passage writes the gap's result to ``cg`` and the atom ⊗ cavity state to
+the pair of arrays that does not hold ``src`` (two pairs, used in turn), so a rejected fast
+gap can be redone from ``src``.
 
-The per-passage fast paths are small leaf functions with plain array arguments; the slow paths
-(records inside a segment, jumps) are separate calls from the loop.  Tuples of arrays are built
-only on the slow paths: unpacking them costs reference counting on every passage.
-See :mod:`trajmaser.trajectories.general` for the state layout.
+Each passage draws one uniform: it picks the atom's pure state i (probability p0 for i = 0)
+and, rescaled to [0, 1), decides the exit measurement.  The steps are compiled without
+reference counting (:func:`~trajmaser.trajectories.accumulate.kernel_step`); records go into
+the shared layout :class:`~trajmaser.trajectories.records.RawAccumulators` with batch sums,
+and the cut-off bookkeeping into a ``status`` array (layout ``ST_*`` in
+:mod:`~trajmaser.trajectories.general_steps`).
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from trajmaser import pump
-from trajmaser.trajectories.accumulate import add_pair
+from trajmaser.results import NBATCH
+from trajmaser.trajectories.accumulate import (
+    add_pair_batched,
+    click_buffer,
+    click_finish,
+    click_push,
+    click_reset,
+    kernel_step,
+    passage_step,
+)
+from trajmaser.trajectories.cancel import POLL_PASSAGES
+from trajmaser.trajectories.fock_interaction import SNAP
 from trajmaser.trajectories.general_steps import (
     CUT_MEAN,
     CUT_STATE,
+    PROBE,
     ST_ARRIVALS,
     ST_CODE,
     ST_TOP,
     ST_TOP_SUM,
     ST_TRAJ,
-    draw_records,
+    add_level_probs,
+    add_probs,
+    copy_into,
     evolve,
     gap_pass,
+    gap_tau_pass,
+    occupied,
     support,
+    tau_pass,
 )
-from trajmaser.trajectories.records import NSUMS
+from trajmaser.trajectories.records import (
+    STOP_CANCELLED,
+    STOP_NONE,
+    STOP_NONFINITE,
+    TR_PROBE_X,
+    TR_PROBE_Y,
+    TR_SIZE,
+)
 
 TOP_TOL = 1e-10  # largest mean photon-number probability at n = nmax (over arrivals)
 TOP_MAX = 1e-6  # largest probability at n = nmax in any one conditional state
 INIT_VECTOR, INIT_THERMAL = 0, 1
 
 
-@njit(cache=True)
+class GeneralParams(NamedTuple):
+    """Physics of a general-path run as the kernel reads it (nmax + 2 = the blocks' length)."""
+
+    p0: float  # probability of atom pure state 0
+    amps: np.ndarray  # (2, 2): row i = (⟨e|v_i⟩, ⟨g|v_i⟩)
+    wfull: np.ndarray  # (2, nmax + 2, 4): full-τ blocks per atom state, see general.py
+    blk: tuple  # (a, b, d): H_eff blocks of the interaction
+    gap_a: np.ndarray  # the diagonal H_eff of the empty cavity by photon number …
+    gap_b: np.ndarray  # … as blocks (a, b = 0, d = a) for the exact evolution
+    rates: tuple  # (γ, κ(1 + n_b), κ n_b)
+    pump: tuple  # (code, pars) of trajmaser.pump.kernel_args
+    tau: float
+    eta: float  # detector efficiency
+    init_kind: int  # INIT_VECTOR (amplitudes init_amp) or INIT_THERMAL (q = n̄/(1 + n̄))
+    init_amp: np.ndarray
+    init_q: float
+    support_tol: float  # edge levels with p(n) ≤ this are dropped after an exit
+
+
+# ----------------------------------------------------------------- step: gap
+@passage_step
 def gap_factors(gap_a, dt):
     """No-jump amplitude factors of the empty cavity over ``dt``: level n gets x0 · x1^n."""
-    x0 = math.exp(gap_a[0].imag * dt)
-    x1 = math.exp((gap_a[1].imag - gap_a[0].imag) * dt)
-    return x0, x1
+    x0 = 1.0 if gap_a[0].imag == 0.0 else math.exp(gap_a[0].imag * dt)  # 1 when n_b = 0
+    return x0, math.exp((gap_a[1].imag - gap_a[0].imag) * dt)
 
 
-@njit(cache=True)
-def gap_slow(fast, t, t_stop, u, ir, cavity, gap, work, rates, recs, out, rng):
+@kernel_step
+def gap_slow(fast, t, t_stop, u, ir, cavity, par, work, recs, out, rng):
     """Exact gap from t to ``t_stop`` (records inside, or a jump).
 
-    ``cavity`` = (src, shift, scale, lo, hi), the cavity src[n + shift] · scale on the levels
-    [lo, hi]; ``gap`` = (a, b) diagonal gap blocks; ``work`` = (ce, cg, we, wg, zero).  If
-    ``fast``, the rejected fast pass is first redone without the no-jump factor.  Leaves the
-    cavity in ``cg`` (zero outside its new support); returns (t, u, ir, squared norm, Σnp,
-    Σn²p, p at nmax, lo, hi), sums unnormalised.
+    ``cavity`` = (src, shift, scale, lo, hi); ``work`` = (cg, we, wg, zero).  If ``fast``,
+    the rejected fast pass is first redone without the no-jump factor.  Leaves the cavity in
+    ``cg`` (zero outside its support); returns (t, u, ir, ‖cg‖², lo, hi).
     """
     src, shift, scale, lo, hi = cavity
-    gap_a, gap_b = gap
-    _, cg, we, wg, zero = work
+    cg, we, wg, zero = work
     if fast:
         gap_pass(src, shift, scale, 1.0, 1.0, cg, lo, hi, lo, hi)
-    blk = (gap_a, gap_b, gap_a)
-    t, u, ir = evolve(t, t_stop, u, ir, blk, zero, cg, (we, wg), rates, recs, out, rng)
-    lo, hi = support(cg, 0, 0, cg.shape[0] - 2, 0.0)
-    nc, s1, s2, ptop = gap_pass(cg, 0, 1.0, 1.0, 1.0, cg, lo, hi, lo, hi)
-    return t, u, ir, nc, s1, s2, ptop, lo, hi
+    blk = (par.gap_a, par.gap_b, par.gap_a)
+    t_rec = t_stop * (1.0 + SNAP)  # records a few ulps past the arrival come before it
+    t, u, ir = evolve(t, t_stop, t_rec, u, ir, blk, zero, cg, (we, wg), par.rates, recs, out,
+                      rng, lo, hi)  # fmt: skip
+    lo, hi = occupied(cg)
+    return t, u, ir, gap_pass(cg, 0, 1.0, 1.0, 1.0, cg, lo, hi, lo, hi), lo, hi
 
 
-@njit(cache=True)
-def arrival_top(status, ptop):
-    """Add the arriving cavity's p(nmax) to the cut-off bookkeeping; True if over TOP_MAX."""
-    status[ST_TOP] = max(status[ST_TOP], ptop)
-    status[ST_TOP_SUM] += ptop
+# ----------------------------------------------------------------- step: arrival
+@passage_step
+def arrival_step(k, ia, b, cg, nc, lo, hi, plan, raw, arr_hist, status):
+    """Atom k meets the cavity ``cg`` (‖cg‖² = nc, support [lo, hi]): cut-off bookkeeping, its
+    arrival records, and in the steady window its p(n) into the trajectory's ``arr_hist``.
+    Returns the next arrival record index."""
+    nmax = cg.shape[0] - 2
+    inv = 1.0 / nc
+    top = (cg[nmax].real ** 2 + cg[nmax].imag ** 2) * inv  # 0 unless hi = nmax
+    status[ST_TOP] = max(status[ST_TOP], top)
+    status[ST_TOP_SUM] += top
     status[ST_ARRIVALS] += 1.0
-    return status[ST_TOP] > TOP_MAX
+    while ia < plan.arrival_index.shape[0] and plan.arrival_index[ia] == k:
+        hist, bhist = raw.arrival_hist[ia], raw.batch_arrival_hist[b, ia]
+        m1, m2 = add_probs(hist, bhist, cg, inv, 1.0, lo, hi)
+        add_pair_batched(raw.arrival[ia], raw.batch_arrival[b, ia], m1, m2)
+        ia += 1
+    if plan.burn_in <= k < plan.atoms:
+        add_level_probs(arr_hist, cg, inv, lo, hi)
+    return ia
 
 
-@njit(cache=True)
-def record_arrival(cg, nc, m1, m2, sums, hist, lo, hi):
-    """Arrival record: the pair (⟨n⟩, ⟨n²⟩) into ``sums`` and p(n) of ``cg`` / nc (support
-    [lo, hi]) into ``hist``."""
-    for n in range(lo, hi + 1):
-        hist[n] += (cg[n].real ** 2 + cg[n].imag ** 2) / nc
-    add_pair(sums, m1, m2)
-
-
-@njit(cache=True)
-def full_tau_pass(w, cg, inv, steady, we, wg, arr_hist, lo, hi):
-    """No-record interaction: (we, wg) = the precomputed full-τ blocks ``w`` applied to the atom
-    ⊗ cavity ``cg`` (zero outside [lo, hi], so only blocks lo … hi + 1 are occupied); adds p(n)
-    · ``inv`` to ``arr_hist`` if ``steady``.  Returns (‖ψ‖², ‖ψ_e‖²).
-    """
-    n2 = 0.0
-    n_e = 0.0
-    prev = 0j
-    for kk in range(lo, min(hi + 2, cg.shape[0])):
-        cur = cg[kk]
-        if steady and kk <= hi:
-            arr_hist[kk] += (cur.real * cur.real + cur.imag * cur.imag) * inv
-        e = w[kk, 0] * prev + w[kk, 1] * cur
-        g = w[kk, 2] * prev + w[kk, 3] * cur
-        we[kk] = e
-        wg[kk] = g
-        pe_k = e.real * e.real + e.imag * e.imag
-        n_e += pe_k
-        n2 += pe_k + g.real * g.real + g.imag * g.imag
-        prev = cur
-    return n2, n_e
-
-
-@njit(cache=True)
-def interaction_slow(t, t_out, u, ir, nc, amp, add_hist, blk, work, arr_hist, rates, recs, out,
-                     rng):  # fmt: skip
+# ----------------------------------------------------------------- step: interaction
+@kernel_step
+def interaction_slow(t, t_out, u, ir, nc, amp, lo, hi, par, work, recs, out, rng):
     """Exact interaction of the atom pure state ``amp`` = (ae, ag) with the cavity ``cg`` (norm
-    nc) from t to ``t_out``: records inside, or a jump.  Adds the cavity's p(n) to
-    ``arr_hist`` if ``add_hist``.  Leaves the state in (ce, cg); returns (u, ir, ‖ψ‖², ‖ψ_e‖²).
+    nc, support [lo, hi]) from t to ``t_out``: records inside, or a jump.  Leaves the state in
+    (ce, cg); ``work`` = (ce, cg, we, wg).  Returns (u, ir, ‖ψ‖², ‖ψ_e‖²).
     """
-    ce, cg, we, wg, _ = work
+    ce, cg, we, wg = work
     r = 1.0 / math.sqrt(nc)
     ae, ag = amp[0] * r, amp[1] * r
-    if add_hist:
-        for n in range(cg.shape[0] - 1):
-            arr_hist[n] += (cg[n].real ** 2 + cg[n].imag ** 2) / nc
     ce[0] = 0.0
     for kk in range(cg.shape[0] - 1, 0, -1):
         ce[kk] = ae * cg[kk - 1]
     for kk in range(cg.shape[0]):
         cg[kk] = ag * cg[kk]
-    t, u, ir = evolve(t, t_out, u, ir, blk, ce, cg, (we, wg), rates, recs, out, rng)
+    t, u, ir = evolve(t, t_out, t_out, u, ir, par.blk, ce, cg, (we, wg), par.rates, recs, out,
+                      rng, lo, hi + 1)  # fmt: skip
     n2 = 0.0
     n_e = 0.0
     for kk in range(cg.shape[0]):
@@ -143,58 +167,155 @@ def interaction_slow(t, t_out, u, ir, nc, amp, add_hist, blk, work, arr_hist, ra
     return u, ir, n2, n_e
 
 
-@njit(cache=True)
-def exit_measure(n2, n_e, rng):
-    """Exit measurement in {e, g}: returns (excited, squared norm of the projected part)."""
-    if rng.random() * n2 < n_e:
-        return True, n_e
-    return False, n2 - n_e
+# ----------------------------------------------------------------- step: exit
+@passage_step
+def exit_step(n2, n_e, v, k, rng, par, plan, cb):
+    """Exit measurement of atom k in {e, g} with the uniform v (True: found excited); in the
+    steady window, its detection (η thins the record only) into the clicks and correlations."""
+    excited = v * n2 < n_e
+    if plan.burn_in <= k < plan.atoms:
+        detected = par.eta >= 1.0 or rng.random() < par.eta
+        click_push(cb, detected and excited, detected)
+    return excited
 
 
-@njit(cache=True)
-def detect(steady, eta, rng):
-    """True if an exiting atom is detected: in the steady window, with efficiency ``eta``."""
-    return steady and (eta >= 1.0 or rng.random() < eta)
+# ----------------------------------------------------------------- step: record
+@kernel_step
+def finish(b, k, plan, raw, tr, arr_hist, cb):
+    """Per-trajectory steady averages (one batch each), clicks (counted by ``cb``) and
+    passages into ``raw``.
 
-
-@njit(cache=True)
-def record_trajectory(traj, probe_sums, probe_hist, arr_hist, windows, raw):
-    """Add one finished trajectory: ``traj`` = (passages, Σ⟨n⟩, Σ⟨n²⟩ over steady arrivals,
-    detected excited, detected); ``windows`` = (steady arrivals, steady probes)."""
-    k, sa_x, sa_y, n_ex, n_det = traj
-    n_steady, n_probe = windows
-    _, _, _, _, st, st_hist, sa, sa_hist, clicks, passages = raw
-    nlev = probe_hist.shape[0]
-    passages[0] += k
-    if n_steady > 0:
-        add_pair(sa, sa_x / n_steady, sa_y / n_steady)
-        sa_hist[:nlev] += arr_hist / n_steady
-    if n_probe > 0:
-        add_pair(st, probe_sums[0] / n_probe, probe_sums[1] / n_probe)
-        st_hist[:nlev] += probe_hist / n_probe
-    add_pair(clicks, n_ex, n_det)
-    add_pair(clicks[NSUMS:], n_ex, n_ex * n_ex)
-
-
-@njit(cache=True)
-def initial_cavity(init, rng, cg):
-    """The cavity at t = 0 into ``cg``; ``init`` = (kind, amplitudes, q = n̄/(1 + n̄)).
-
-    Returns False if a thermal start drew a Fock state above nmax.
+    The steady arrival average comes from ``arr_hist`` = Σ p(n) over the steady arrivals.
     """
-    kind, amp, q0 = init
+    x, y = tr[TR_PROBE_X] * plan.inv_probes, tr[TR_PROBE_Y] * plan.inv_probes
+    add_pair_batched(raw.steady_time, raw.batch_steady_time[b], x, y)
+    if plan.atoms > plan.burn_in:
+        x, y = 0.0, 0.0
+        for n in range(arr_hist.shape[0]):
+            p = arr_hist[n] * plan.inv_steady_atoms
+            raw.steady_arrival_hist[n] += p
+            raw.batch_steady_arrival_hist[b, n] += p
+            x += n * p
+            y += n * n * p
+        add_pair_batched(raw.steady_arrival, raw.batch_steady_arrival[b], x, y)
+    click_finish(raw, cb)
+    raw.passages[0] += k
+
+
+# ----------------------------------------------------------------- one trajectory
+@kernel_step
+def trajectory(b, rng, par, plan, recs, raw, tr, cb, status, work, scratch, flag):
+    """The atom passages of one trajectory from the cavity in ``cg``.
+
+    Returns the number of passages, or −1 when a state's p(nmax) exceeds TOP_MAX; stops early
+    with ``raw.stop[0]`` set when ``flag`` is raised (polled every POLL_PASSAGES passages) or
+    the state is not finite.
+    """
+    code, pump_pars = par.pump
+    rec_t, _, nrec = recs
+    ce, cg, we0, wg0, we1, wg1, zero = work
+    probs, arr_hist = scratch
+    out = (b, raw, tr, probs, status, plan.inv_probes)
+    gap_a, nmax = par.gap_a, cg.shape[0] - 2
+    u = rng.random()
+    slot, t_next = pump.first_arrival(code, pump_pars, rng)
+    t, ir, ia, k = 0.0, 0, 0, 0
+    copy_into(wg0, cg)
+    nrm = norm2_levels(cg)
+    src, shift, scale = wg0, 0, 1.0 / math.sqrt(nrm)
+    lo, hi = support(src, 0, 0, nmax, par.support_tol * nrm)
+    p = 1  # the passage writes the atom ⊗ cavity state into pair p, never into src's pair
+    zlo, zhi = 0, nmax + 1  # cg may be nonzero on [zlo, zhi]
+    while k < plan.atoms or ir < nrec:  # atoms keep arriving until every record is taken
+        if (k & (POLL_PASSAGES - 1)) == POLL_PASSAGES - 1 and flag[0] != 0:
+            raw.stop[0] = STOP_CANCELLED
+            return k
+        v = rng.random()  # atom k's pure state i; rescaled, v is again uniform (for its exit)
+        i, v = (0, v / par.p0) if v < par.p0 else (1, (v - par.p0) / (1.0 - par.p0))
+        # ---- gap until the arrival at t_next, fused with atom i's no-jump interaction
+        fast = ir >= nrec or rec_t[ir] > t_next * (1.0 + SNAP)
+        x0, x1 = gap_factors(gap_a, t_next - t) if fast else (1.0, 1.0)
+        w = par.wfull[i]
+        we, wg = (we1, wg1) if p else (we0, wg0)
+        nc, n2, n_e = gap_tau_pass(src, shift, scale, x0, x1, cg, lo, hi, zlo, zhi, w, we, wg)
+        if fast and nc > u:
+            t, u = t_next, u / nc
+        else:
+            cavity = (src, shift, scale, lo, hi)
+            t, u, ir, nc, lo, hi = gap_slow(fast, t, t_next, u, ir, cavity, par,
+                                            (cg, we, wg, zero), recs, out, rng)  # fmt: skip
+            n2, n_e = tau_pass(w, cg, we, wg, lo, hi)
+        zlo, zhi = lo, hi
+        if raw.stop[0] != STOP_NONE or not (0.0 < nc < math.inf and n2 < math.inf):
+            raw.stop[0] = STOP_NONFINITE
+            return k
+        if k >= plan.atoms and ir >= nrec:
+            break
+        ia = arrival_step(k, ia, b, cg, nc, lo, hi, plan, raw, arr_hist, status)
+        if status[ST_TOP] > TOP_MAX:
+            return -1
+        # ---- interaction for tau: the fused no-jump pass, or the exact slow path
+        t_arr, t = t, t + par.tau
+        src_e = we
+        if (ir >= nrec or rec_t[ir] > t) and n2 > u * nc:
+            u /= n2 / nc
+        else:
+            u, ir, n2, n_e = interaction_slow(t_arr, t, u, ir, nc, par.amps[i], lo, hi, par,
+                                              (ce, cg, we, wg), recs, out, rng)  # fmt: skip
+            if raw.stop[0] != STOP_NONE:
+                return k
+            copy_into(wg, cg)
+            src_e = ce
+            lo, hi, zlo, zhi = 0, nmax, 0, nmax + 1
+        # ---- exit: measurement in {e, g} (projects the cavity) and detection; new support
+        if exit_step(n2, n_e, v, k, rng, par, plan, cb):  # |g,lo> → |e,lo−1> reached too
+            src, shift, lo, nrm = src_e, 1, max(lo - 1, 0), n_e
+        else:
+            src, shift, hi, nrm = wg, 0, min(hi + 1, nmax), n2 - n_e
+        scale = 1.0 / math.sqrt(nrm)
+        lo, hi = support(src, shift, lo, hi, par.support_tol * nrm)
+        k += 1
+        p ^= 1
+        slot, t_next = pump.next_arrival(code, slot, t_arr, pump_pars, rng)
+    return k
+
+
+@kernel_step
+def draw_records(rng, plan, rec_t, rec_j):
+    """Record schedule of one trajectory into ``rec_t, rec_j``; returns the number of records.
+
+    Stratum j ≥ first steady stratum gets one uniform probe time (kind PROBE) before its
+    sample time t_j (kind j).
+    """
+    nrec = 0
+    for j in range(plan.times.shape[0]):
+        if j >= plan.first_steady_stratum:
+            width = plan.strata[j + 1] - plan.strata[j]
+            rec_t[nrec] = plan.strata[j] + rng.random() * width
+            rec_j[nrec] = PROBE
+            nrec += 1
+        rec_t[nrec] = plan.times[j]
+        rec_j[nrec] = j
+        nrec += 1
+    return nrec
+
+
+@kernel_step
+def initial_cavity(par, rng, cg):
+    """The cavity at t = 0 into ``cg``; False if a thermal start drew a Fock state above nmax."""
     cg[:] = 0.0
-    if kind == INIT_THERMAL:
-        n0 = rng.geometric(1.0 - q0) - 1 if q0 > 0.0 else 0
+    if par.init_kind == INIT_THERMAL:
+        q = par.init_q
+        n0 = rng.geometric(1.0 - q) - 1 if q > 0.0 else 0
         if n0 > cg.shape[0] - 2:
             return False
         cg[n0] = 1.0
     else:
-        cg[:] = amp
+        copy_into(cg, par.init_amp)
     return True
 
 
-@njit(cache=True)
+@kernel_step
 def norm2_levels(cg):
     """Σ_n |cg[n]|² over the photon numbers n = 0 … nmax."""
     nrm = 0.0
@@ -203,123 +324,47 @@ def norm2_levels(cg):
     return nrm
 
 
-@njit(cache=True)
-def stop(status, code, itr):
-    """Mark the block as stopped with ``code`` by trajectory ``itr``."""
-    status[ST_CODE] = code
-    status[ST_TRAJ] = itr
+@njit(cache=True, nogil=True)
+def run_general(ntraj, first_index, rng, par, plan, raw, status, flag):
+    """Run ``ntraj`` general-path trajectories into ``raw`` (see run_general_block).
 
-
-@njit(cache=True)
-def trajectory(rng, recs, blk, gap, atom, rates, pumpp, plan, lim, raw, status, work, hists):
-    """The atom passages of one trajectory from the cavity in ``cg``; adds its records.
-    ``lim``: support tolerance relative to the norm; ``hists``: (arr_hist, probe_hist, probs,
-    probe_sums).  Returns (passages or −1 at the cut-off, Σ⟨n⟩, Σ⟨n²⟩ over steady arrivals,
-    detected excited, detected)."""
-    code, pump_pars, tau, eta = pumpp
-    p0, amps, wfull = atom
-    rec_t, _, nrec = recs
-    _, _, arrival_index, _, atoms, burn_in = plan
-    time, time_hist, arrival, arrival_hist = raw[:4]
-    ce, cg, we, wg, _ = work
-    arr_hist, probe_hist, probs, probe_sums = hists
-    out = (time, time_hist, probe_hist, probs, probe_sums, status)
-    gap_a, nmax = gap[0], cg.shape[0] - 2
-    sa_x, sa_y, n_ex, n_det = 0.0, 0.0, 0.0, 0.0
-    u = rng.random()
-    slot, t_next = pump.first_arrival(code, pump_pars, rng)
-    t, ir, ia, k = 0.0, 0, 0, 0
-    wg[:] = cg
-    nrm = norm2_levels(cg)
-    src, shift, scale = wg, 0, 1.0 / math.sqrt(nrm)
-    lo, hi = support(wg, 0, 0, nmax, lim * nrm)
-    zlo, zhi = 0, nmax + 1  # cg may be nonzero on [zlo, zhi]
-    while k < atoms or ir < nrec:  # atoms keep arriving until every record is taken
-        # ---- gap: the empty cavity until the arrival at t_next
-        fast = ir >= nrec or rec_t[ir] > t_next
-        x0, x1 = gap_factors(gap_a, t_next - t) if fast else (1.0, 1.0)
-        nc, s1, s2, ptop = gap_pass(src, shift, scale, x0, x1, cg, lo, hi, zlo, zhi)
-        if fast and nc > u:
-            t, u = t_next, u / nc
-        else:
-            t, u, ir, nc, s1, s2, ptop, lo, hi = gap_slow(
-                fast, t, t_next, u, ir, (src, shift, scale, lo, hi), gap, work, rates, recs, out,
-                rng,
-            )  # fmt: skip
-        zlo, zhi = lo, hi
-        if k >= atoms and ir >= nrec:
-            break
-        # ---- arrival of atom k: cut-off bookkeeping, arrival records, steady window
-        m1, m2 = s1 / nc, s2 / nc
-        if arrival_top(status, ptop / nc):
-            return -1, sa_x, sa_y, n_ex, n_det
-        while ia < arrival_index.shape[0] and arrival_index[ia] == k:
-            record_arrival(cg, nc, m1, m2, arrival[ia], arrival_hist[ia], lo, hi)
-            ia += 1
-        steady = burn_in <= k < atoms
-        if steady:
-            sa_x += m1
-            sa_y += m2
-        # ---- interaction: an atom pure state i for tau
-        i = 0 if rng.random() < p0 else 1
-        t_arr, t = t, t + tau
-        n2, n_e = 0.0, 0.0
-        fast = ir >= nrec or rec_t[ir] > t
-        if fast:
-            n2, n_e = full_tau_pass(wfull[i], cg, 1.0 / nc, steady, we, wg, arr_hist, lo, hi)
-        src_e = we
-        if n2 > u * nc:
-            u /= n2 / nc
-        else:
-            add_hist = steady and not fast
-            u, ir, n2, n_e = interaction_slow(t_arr, t, u, ir, nc, amps[i], add_hist, blk, work,
-                                              arr_hist, rates, recs, out, rng)  # fmt: skip
-            wg[:] = cg
-            src_e = ce
-            lo, hi, zlo, zhi = 0, nmax, 0, nmax + 1
-        # ---- exit: measurement in {e, g} (projects the cavity), support, detection
-        excited, nrm = exit_measure(n2, n_e, rng)
-        if excited:  # |g,lo> → |e,lo−1> is reached too
-            src, shift, lo = src_e, 1, max(lo - 1, 0)
-        else:
-            src, shift, hi = wg, 0, min(hi + 1, nmax)
-        scale = 1.0 / math.sqrt(nrm)
-        lo, hi = support(src, shift, lo, hi, lim * nrm)
-        if detect(steady, eta, rng):
-            n_det += 1.0
-            n_ex += 1.0 if excited else 0.0
-        k += 1
-        slot, t_next = pump.next_arrival(code, slot, t_arr, pump_pars, rng)
-    return k, sa_x, sa_y, n_ex, n_det
-
-
-@njit(cache=True)
-def run_general(ntraj, rng, blk, gap, atom, rates, pumpp, init, plan, raw, status, lim):
-    """All trajectories of one block; sums into ``raw`` (see run_general_block)."""
-    times, strata, _, first, atoms, burn_in = plan
-    size = gap[0].shape[0]
-    work = (np.zeros(size, np.complex128), np.zeros(size, np.complex128),
+    Releases the GIL.  Trajectory i of the block goes to batch (first_index + i) % NBATCH.
+    Stops early with ``raw.stop`` = (STOP_* code, trajectory) when ``flag[0]`` is nonzero
+    (polled before every trajectory) or the state is not finite, and with
+    ``status[ST_CODE]`` = CUT_STATE when the cut-off is reached; sets CUT_MEAN at the end
+    when the mean p(nmax) over arrivals exceeds TOP_TOL.
+    """
+    size = par.gap_a.shape[0]
+    cg = np.zeros(size, np.complex128)
+    # ce, cg, two pairs (we, wg) written alternately, an inert zero ce for the gap
+    work = (np.zeros(size, np.complex128), cg, np.zeros(size, np.complex128),
             np.zeros(size, np.complex128), np.zeros(size, np.complex128),
-            np.zeros(size, np.complex128))  # fmt: skip
-    hists = (np.zeros(size - 1), np.zeros(size - 1), np.zeros(size - 1), np.zeros(2))
-    arr_hist, probe_hist, _, probe_sums = hists
-    rec_t = np.zeros(2 * times.shape[0])
-    rec_j = np.zeros(2 * times.shape[0], dtype=np.int64)
-    windows = (atoms - burn_in, times.shape[0] - first)
-    for itr in range(ntraj):
-        nrec = draw_records(rng, times, strata, first, rec_t, rec_j)
-        if not initial_cavity(init, rng, work[1]):
+            np.zeros(size, np.complex128), np.zeros(size, np.complex128))  # fmt: skip
+    nrec = 2 * plan.times.shape[0]
+    rec_t, rec_j = np.zeros(nrec), np.zeros(nrec, dtype=np.int64)
+    tr, cb = np.zeros(TR_SIZE), click_buffer()
+    arr_hist = np.zeros(size - 1)  # the trajectory's Σ p(n) over its steady arrivals
+    scratch = (np.zeros(size - 1), arr_hist)  # and p(n) of a record
+    for i in range(ntraj):
+        if flag[0] != 0:
+            raw.stop[0], raw.stop[1] = STOP_CANCELLED, i
+            return
+        b = (first_index + i) % NBATCH
+        recs = (rec_t, rec_j, draw_records(rng, plan, rec_t, rec_j))
+        if not initial_cavity(par, rng, cg):
             status[ST_TOP] = 1.0
-            stop(status, CUT_STATE, itr)
+            status[ST_CODE], status[ST_TRAJ] = CUT_STATE, i
             return
-        probe_hist[:] = 0.0
+        tr[:] = 0.0
         arr_hist[:] = 0.0
-        probe_sums[:] = 0.0
-        traj = trajectory(rng, (rec_t, rec_j, nrec), blk, gap, atom, rates, pumpp, plan, lim,
-                          raw, status, work, hists)  # fmt: skip
-        if traj[0] < 0 or status[ST_TOP] > TOP_MAX:
-            stop(status, CUT_STATE, itr)
+        click_reset(cb)
+        k = trajectory(b, rng, par, plan, recs, raw, tr, cb, status, work, scratch, flag)
+        if raw.stop[0] != STOP_NONE:
+            raw.stop[1] = i
             return
-        record_trajectory(traj, probe_sums, probe_hist, arr_hist, windows, raw)
+        if k < 0 or status[ST_TOP] > TOP_MAX:  # an arrival, or a record, at the cut-off
+            status[ST_CODE], status[ST_TRAJ] = CUT_STATE, i
+            return
+        finish(b, k, plan, raw, tr, arr_hist, cb)
     if status[ST_TOP_SUM] > TOP_TOL * status[ST_ARRIVALS]:
         status[ST_CODE] = CUT_MEAN

@@ -1,23 +1,30 @@
-"""State-vector operations of the general-path kernel (numba): records, gap pass, jumps, evolution.
+"""State-vector operations of the general-path kernel (numba): passes, support, jumps, records.
 
 The state is stored in the block layout of :mod:`trajmaser.trajectories.general`: ``cg[n]`` =
 ⟨g,n|ψ⟩ and ``ce[k]`` = ⟨e,k−1|ψ⟩ for k = 0 … nmax+1 (``ce[0]`` ≡ 0), so entry k is the
-excitation block {|e,k−1⟩, |g,k⟩}.  Between atoms the empty cavity is ``cg`` alone.
+excitation block {|e,k−1⟩, |g,k⟩}.  Between atoms the empty cavity is ``cg`` alone, nonzero
+only on its *support* [lo, hi]: the passes here that take (lo, hi) work on those levels only,
+the amplitudes outside being exactly zero.  The interaction couples |g,n⟩ to |e,n−1⟩ and
+|e,n⟩ to |g,n+1⟩, so it reaches blocks lo … hi + 1 only.
 """
 
 from __future__ import annotations
 
 import math
 
-from numba import njit
-
 from trajmaser import blocks
-from trajmaser.trajectories.accumulate import add_pair
+from trajmaser.trajectories.accumulate import (
+    add_pair_batched,
+    hist_add_dense,
+    kernel_step,
+    passage_step,
+)
+from trajmaser.trajectories.records import STOP_NONFINITE, TR_PROBE_X, TR_PROBE_Y
 
 PROBE = -1  # record kind of a steady-window probe time (sample times are kinds 0 … S−1)
 
-# Layout of the float64 ``status`` array a kernel call fills (read by run_general_block).
-ST_CODE = 0  # why the block stopped: OK, CUT_STATE or CUT_MEAN
+# Layout of the float64 ``status`` array of the cut-off bookkeeping (read by run_general_block).
+ST_CODE = 0  # OK, CUT_STATE or CUT_MEAN
 ST_TOP = 1  # largest p(nmax) met in any one conditional state
 ST_TRAJ = 2  # index (in the block) of the trajectory that stopped it
 ST_TOP_SUM = 3  # Σ p(nmax) over arrivals
@@ -26,84 +33,130 @@ ST_SIZE = 5
 OK, CUT_STATE, CUT_MEAN = 0, 1, 2
 
 
-@njit(cache=True)
-def draw_records(rng, times, strata, first, rec_t, rec_j):
-    """Record schedule of one trajectory into ``rec_t, rec_j``; returns the number of records.
-
-    Stratum j ≥ ``first`` gets one uniform probe time (kind :data:`PROBE`) before its sample
-    time t_j (kind j).
-    """
-    nrec = 0
-    for j in range(times.shape[0]):
-        if j >= first:
-            rec_t[nrec] = strata[j] + rng.random() * (strata[j + 1] - strata[j])
-            rec_j[nrec] = PROBE
-            nrec += 1
-        rec_t[nrec] = times[j]
-        rec_j[nrec] = j
-        nrec += 1
-    return nrec
-
-
-@njit(cache=True)
-def record_probs(ce, cg, nmax, out):
-    """Photon-number probabilities of the (normalised) state into ``out``; returns ⟨n⟩, ⟨n²⟩."""
-    tot = 0.0
-    for n in range(nmax + 1):
-        e = ce[n + 1]
-        g = cg[n]
-        out[n] = e.real * e.real + e.imag * e.imag + g.real * g.real + g.imag * g.imag
-        tot += out[n]
-    m1 = 0.0
-    m2 = 0.0
-    for n in range(nmax + 1):
-        out[n] /= tot
-        m1 += n * out[n]
-        m2 += n * n * out[n]
-    return m1, m2
-
-
-@njit(cache=True)
-def gap_pass(src, shift, scale, x0, x1, cg, lo, hi, zlo, zhi):
-    """cg[n] = src[n + shift] · scale · x0 · x1^n on the support n ∈ [lo, hi], 0 elsewhere.
-
-    ``cg`` may be nonzero only on [zlo, zhi] before the call.  Returns Σp, Σnp, Σn²p over the
-    support and p at nmax (0 if hi < nmax).
-    """
+# ----------------------------------------------------------------- fast passes on the support
+@passage_step
+def gap_start(cg, lo, hi, zlo, zhi, f0, x1):
+    """Clear ``cg`` outside [lo, hi] (it may be nonzero on [zlo, zhi]); returns f0 · x1^lo."""
     for n in range(zlo, lo):
         cg[n] = 0.0
     for n in range(hi + 1, zhi + 1):
         cg[n] = 0.0
-    f = x0 * scale
+    f = f0
     for _ in range(lo):
         f *= x1
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    p = 0.0
+    return f
+
+
+@passage_step
+def block_product(w, k, prev, cur, we, wg):
+    """Block k of the full-τ product ``w`` on the cavity amplitudes prev = cg[k − 1] and cur =
+    cg[k]: sets we[k], wg[k]; returns (|we[k]|², |we[k]|² + |wg[k]|²)."""
+    e = w[k, 0] * prev + w[k, 1] * cur
+    g = w[k, 2] * prev + w[k, 3] * cur
+    we[k] = e
+    wg[k] = g
+    pe = e.real * e.real + e.imag * e.imag
+    return pe, pe + g.real * g.real + g.imag * g.imag
+
+
+@kernel_step
+def gap_pass(src, shift, scale, x0, x1, cg, lo, hi, zlo, zhi):
+    """cg[n] = src[n + shift] · scale · x0 · x1^n on the support n ∈ [lo, hi], 0 elsewhere.
+
+    ``cg`` may be nonzero only on [zlo, zhi] before the call.  Returns ‖cg‖².
+    """
+    f = gap_start(cg, lo, hi, zlo, zhi, scale * x0, x1)
+    nc = 0.0
     for n in range(lo, hi + 1):
         y = src[n + shift] * f
         cg[n] = y
-        p = y.real * y.real + y.imag * y.imag
-        s0 += p
-        s1 += n * p
-        s2 += n * n * p
+        nc += y.real * y.real + y.imag * y.imag
         f *= x1
-    return s0, s1, s2, p if hi == cg.shape[0] - 2 else 0.0
+    return nc
 
 
-@njit(cache=True)
+@kernel_step
+def gap_tau_pass(src, shift, scale, x0, x1, cg, lo, hi, zlo, zhi, w, we, wg):
+    """:func:`gap_pass` fused with :func:`tau_pass` (blocks ``w``) on the gap's result.
+
+    Returns (‖cg‖², ‖ψ‖², ‖ψ_e‖²) with ψ the state after the no-jump interaction.
+    """
+    f = gap_start(cg, lo, hi, zlo, zhi, scale * x0, x1)
+    nc = 0.0
+    n2 = 0.0
+    n_e = 0.0
+    prev = 0j
+    for n in range(lo, hi + 1):
+        y = src[n + shift] * f
+        cg[n] = y
+        nc += y.real * y.real + y.imag * y.imag
+        f *= x1
+        pe, pn = block_product(w, n, prev, y, we, wg)
+        n_e += pe
+        n2 += pn
+        prev = y
+    pe, pn = block_product(w, hi + 1, prev, 0j, we, wg)  # block hi + 1: only |e,hi> occupied
+    return nc, n2 + pn, n_e + pe
+
+
+@kernel_step
+def tau_pass(w, cg, we, wg, lo, hi):
+    """No-jump interaction: (we, wg) = the precomputed full-τ blocks ``w`` applied to atom ⊗
+    cavity ``cg`` (support [lo, hi]).  Returns (‖ψ‖², ‖ψ_e‖²), unnormalised."""
+    n2 = 0.0
+    n_e = 0.0
+    prev = 0j
+    for kk in range(lo, hi + 2):
+        pe, pn = block_product(w, kk, prev, cg[kk], we, wg)
+        n_e += pe
+        n2 += pn
+        prev = cg[kk]
+    return n2, n_e
+
+
+@kernel_step
 def support(src, shift, lo, hi, lim):
     """Occupied levels of the cavity src[n + shift]: [lo, hi] trimmed at both ends of the
     levels whose |amplitude|² ≤ ``lim`` (exact zeros for lim = 0).  Returns (lo, hi)."""
-    while lo < hi and src[lo + shift].real ** 2 + src[lo + shift].imag ** 2 <= lim:
+    while lo < hi:
+        z = src[lo + shift]
+        if z.real * z.real + z.imag * z.imag > lim:
+            break
         lo += 1
-    while hi > lo and src[hi + shift].real ** 2 + src[hi + shift].imag ** 2 <= lim:
+    while hi > lo:
+        z = src[hi + shift]
+        if z.real * z.real + z.imag * z.imag > lim:
+            break
         hi -= 1
     return lo, hi
 
 
-@njit(cache=True)
+@kernel_step
+def add_probs(hist, batch_hist, cg, inv, weight, lo, hi):
+    """Add weight · p(n), p(n) = |cg[n]|² · inv for n ∈ [lo, hi], to both histograms.
+
+    Returns Σ n p(n), Σ n² p(n).
+    """
+    m1 = 0.0
+    m2 = 0.0
+    for n in range(lo, hi + 1):
+        p = (cg[n].real * cg[n].real + cg[n].imag * cg[n].imag) * inv
+        hist[n] += p * weight
+        batch_hist[n] += p * weight
+        m1 += n * p
+        m2 += n * n * p
+    return m1, m2
+
+
+@kernel_step
+def add_level_probs(hist, cg, inv, lo, hi):
+    """hist[n] += |cg[n]|² · inv for n ∈ [lo, hi]."""
+    for n in range(lo, hi + 1):
+        hist[n] += (cg[n].real * cg[n].real + cg[n].imag * cg[n].imag) * inv
+
+
+# ----------------------------------------------------------------- exact evolution (slow path)
+@kernel_step
 def jump(we, wg, ce, cg, rates, rng):
     """Apply one jump (σ−, a or a†, chosen by rate × ⟨c†c⟩) to (we, wg); result in (ce, cg).
 
@@ -120,16 +173,13 @@ def jump(we, wg, ce, cg, rates, rng):
         pe += e
         r_down += (k - 1) * e + k * g if k > 0 else k * g
         r_up += k * e + (k + 1) * g
-    r_at = gamma * pe
-    r_down *= down
-    r_up *= up
-    x = rng.random() * (r_at + r_down + r_up)
+    x = rng.random() * (gamma * pe + down * r_down + up * r_up)
     ce[:] = 0.0
     cg[:] = 0.0
-    if x < r_at:  # σ−: |e,k−1> -> |g,k−1>
+    if x < gamma * pe:  # σ−: |e,k−1> -> |g,k−1>
         for k in range(1, size):
             cg[k - 1] = we[k]
-    elif x < r_at + r_down:  # a
+    elif x < gamma * pe + down * r_down:  # a
         for k in range(1, size - 1):
             ce[k] = math.sqrt(k) * we[k + 1]
         for k in range(size - 2):
@@ -149,55 +199,79 @@ def jump(we, wg, ce, cg, rates, rng):
             cg[k] *= s
 
 
-@njit(cache=True)
+@kernel_step
 def take_record(kind, ce, cg, out):
     """Record the normalised state at a record of ``kind`` (a sample index or :data:`PROBE`).
 
-    ``out`` = (time, time_hist, probe_hist, probs, probe_sums, status): a sample adds the pair
-    (⟨n⟩, ⟨n²⟩) to ``time[kind]`` and p(n) to ``time_hist[kind]``; a probe adds them to the
-    trajectory's ``probe_sums`` = [Σ⟨n⟩, Σ⟨n²⟩] and ``probe_hist``.  ``status[ST_TOP]`` keeps
-    the largest p(nmax).
+    ``out`` = (b, raw, tr, probs, status, inv_probes): a sample adds (⟨n⟩, ⟨n²⟩) and p(n) to
+    ``raw.time[kind]``, ``raw.time_hist[kind]`` and batch b's; a probe adds (⟨n⟩, ⟨n²⟩) to the
+    trajectory's ``tr[TR_PROBE_X]``, ``tr[TR_PROBE_Y]`` and p(n) · inv_probes to the steady
+    time histograms.  ``status[ST_TOP]`` keeps the largest p(nmax).
     """
-    time, time_hist, probe_hist, probs, probe_sums, status = out
+    b, raw, tr, probs, status, inv_probes = out
     nmax = probs.shape[0] - 1
-    m1, m2 = record_probs(ce, cg, nmax, probs)
-    if probs[nmax] > status[ST_TOP]:
-        status[ST_TOP] = probs[nmax]
+    tot = 0.0
+    for n in range(nmax + 1):
+        e, g = ce[n + 1], cg[n]
+        probs[n] = e.real * e.real + e.imag * e.imag + g.real * g.real + g.imag * g.imag
+        tot += probs[n]
+    m1 = 0.0
+    m2 = 0.0
+    for n in range(nmax + 1):
+        probs[n] /= tot
+        m1 += n * probs[n]
+        m2 += n * n * probs[n]
+    status[ST_TOP] = max(status[ST_TOP], probs[nmax])
     if kind != PROBE:
-        add_pair(time[kind], m1, m2)
-        time_hist[kind, : nmax + 1] += probs
+        add_pair_batched(raw.time[kind], raw.batch_time[b, kind], m1, m2)
+        hist_add_dense(raw.time_hist[kind], raw.batch_time_hist[b, kind], probs)
     else:
-        probe_sums[0] += m1
-        probe_sums[1] += m2
-        probe_hist[: nmax + 1] += probs
+        tr[TR_PROBE_X] += m1
+        tr[TR_PROBE_Y] += m2
+        for n in range(nmax + 1):
+            raw.steady_time_hist[n] += probs[n] * inv_probes
+            raw.batch_steady_time_hist[b, n] += probs[n] * inv_probes
 
 
-@njit(cache=True)
-def evolve(t, t_stop, u, ir, blk, ce, cg, work, rates, recs, out, rng):
+@kernel_step
+def evolve(t, t_stop, t_rec, u, ir, blk, ce, cg, work, rates, recs, out, rng, klo, khi):
     """Exact evolution of the normalised state (ce, cg) from t to t_stop, records included.
 
-    ``blk`` = (a, b, d) block entries of H_eff; ``work`` = (we, wg) scratch arrays;
-    ``recs`` = (rec_t, rec_j, nrec); ``out`` as in :func:`take_record`.  Returns (t, u, ir).
+    Records at times ≤ ``t_rec`` are taken (those after ``t_stop`` at ``t_stop``).  ``blk`` =
+    (a, b, d) block entries of H_eff; ``work`` = (we, wg) scratch arrays; ``recs`` = (rec_t,
+    rec_j, nrec); ``out`` as in :func:`take_record`.  Only the blocks [klo, khi] may be
+    occupied (a jump widens the range by one on each side).  A state whose norm is not finite
+    sets ``raw.stop[0]`` to STOP_NONFINITE and returns at once.  Returns (t, u, ir).
     """
     a, b, d = blk
     we, wg = work
     rec_t, rec_j, nrec = recs
+    _, raw, _, _, _, _ = out
     while True:
-        is_rec = ir < nrec and rec_t[ir] <= t_stop
-        ts = max(rec_t[ir], t) if is_rec else t_stop
+        is_rec = ir < nrec and rec_t[ir] <= t_rec
+        ts = min(max(rec_t[ir], t), t_stop) if is_rec else t_stop
         s = ts - t
         if s > 0.0:
-            n2 = blocks.propagate_blocks(a, b, d, ce, cg, s, we, wg)
+            r = slice(klo, khi + 1)
+            n2 = blocks.propagate_blocks(a[r], b[r], d[r], ce[r], cg[r], s, we[r], wg[r])
+            if not n2 < math.inf:  # NaN or inf: parameters beyond double range
+                raw.stop[0] = STOP_NONFINITE
+                return t, u, ir
             if n2 > u:
                 u /= n2
-                r = 1.0 / math.sqrt(n2)
-                for k in range(ce.shape[0]):
-                    ce[k] = we[k] * r
-                    cg[k] = wg[k] * r
+                f = 1.0 / math.sqrt(n2)
+                for k in range(klo, khi + 1):
+                    ce[k] = we[k] * f
+                    cg[k] = wg[k] * f
             else:
-                tj = blocks.jump_time_blocks(a, b, d, ce, cg, u, s, we, wg)
-                blocks.propagate_blocks(a, b, d, ce, cg, tj, we, wg)
+                tj = blocks.jump_time_blocks(a[r], b[r], d[r], ce[r], cg[r], u, s, we[r], wg[r])
+                blocks.propagate_blocks(a[r], b[r], d[r], ce[r], cg[r], tj, we[r], wg[r])
+                for k in range(we.shape[0]):  # the blocks outside [klo, khi] are empty
+                    if k < klo or k > khi:
+                        we[k] = 0.0
+                        wg[k] = 0.0
                 jump(we, wg, ce, cg, rates, rng)
+                klo, khi = max(klo - 1, 0), min(khi + 1, ce.shape[0] - 1)
                 u = rng.random()
                 t += tj
                 continue
@@ -206,3 +280,21 @@ def evolve(t, t_stop, u, ir, blk, ce, cg, work, rates, recs, out, rng):
             return t, u, ir
         take_record(rec_j[ir], ce, cg, out)
         ir += 1
+
+
+@kernel_step
+def copy_into(dst, src):
+    """dst[k] = src[k] for every k (a slice assignment would need reference counting)."""
+    for k in range(src.shape[0]):
+        dst[k] = src[k]
+
+
+@kernel_step
+def occupied(cg):
+    """The levels [lo, hi] of the cavity ``cg`` outside which every amplitude is exactly 0."""
+    lo, hi = 0, cg.shape[0] - 2
+    while lo < hi and cg[lo] == 0.0:
+        lo += 1
+    while hi > lo and cg[hi] == 0.0:
+        hi -= 1
+    return lo, hi
