@@ -113,6 +113,13 @@ def annotate_stationarity(cfg, payload) -> None:
             text = stationarity_warning(model, point.run) if model.is_diagonal else None
         except ValueError:  # no steady state (e.g. inverted atoms)
             text = None
+        except MemoryError:  # a check that fails must not fail a finished run
+            text = None
+            print("stationarity check skipped: not enough memory", file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001 (e.g. a numerical failure: say it, go on)
+            text = None
+            why = " ".join(str(exc).split()) or type(exc).__name__
+            print(f"stationarity check skipped: {why}", file=sys.stderr)
         row["stationarity_warning"] = text
         if text:
             where = ", ".join(f"{k} = {v}" for k, v in dict(labels).items())
