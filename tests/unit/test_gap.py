@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom, chisquare
 
-from trajmaser.trajectories.fock import gap_evolve
+from trajmaser.trajectories.fock_time import gap_evolve
 
 
 def _samples(n, dt, kappa, nbar, size, seed):

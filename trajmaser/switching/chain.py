@@ -4,7 +4,7 @@ With a diagonal atom state and a Fock state in the cavity, one atom passage is: 
 enters in |e⟩ (probability pe) or |g⟩; the interaction of length τ runs in one excitation
 block of H_eff (:mod:`trajmaser.blocks`) with atomic-decay and cavity jumps drawn by exact
 inversion of the no-jump norm; the atom is measured at exit, which leaves a Fock state; the
-empty cavity then evolves exactly (:func:`trajmaser.trajectories.fock.gap_evolve`) over the
+empty cavity then evolves exactly (:func:`trajmaser.trajectories.fock_time.gap_evolve`) over the
 interval to the next atom (drawn by the pump's sampler) minus τ.  :func:`atom_step` maps the
 photon number just before one atom to that just before the next, the step of the chain whose
 exact transition matrix is :func:`trajmaser.dm.switching.step_matrix`.
@@ -22,8 +22,8 @@ from numba import njit
 from trajmaser import pump
 from trajmaser.blocks import block_coeffs, jump_time, norm2, propagate
 from trajmaser.params import Model
-from trajmaser.trajectories.fock import gap_evolve
 from trajmaser.trajectories.fock_interaction import fock_tables, jump
+from trajmaser.trajectories.fock_time import gap_evolve
 
 __all__ = ["ChainArgs", "atom_step", "chain_args", "run_chain"]
 

@@ -31,7 +31,6 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from trajmaser import pump
 from trajmaser.pump import first_arrival
 from trajmaser.results import NBATCH
 from trajmaser.trajectories.accumulate import (
@@ -53,7 +52,8 @@ from trajmaser.trajectories.fock_interaction import (
     interaction,
     passage_tables,
 )
-from trajmaser.trajectories.fock_time import gap_timed, occupy, time_tables
+from trajmaser.trajectories.fock_lane import fock_lane, next_arrival
+from trajmaser.trajectories.fock_time import gap_evolve, gap_timed, occupy, time_tables
 from trajmaser.trajectories.records import (
     STOP_CANCELLED,
     STOP_NONE,
@@ -79,10 +79,6 @@ __all__ = [
 
 INIT_THERMAL, INIT_FOCK, INIT_TABLE = 0, 1, 2
 
-#: The pump's next-arrival sampler, compiled inline into the passage loop from the pump's own
-#: source (a call costs about a quarter of a passage); not cached on its own.
-next_arrival = njit(inline="always", _nrt=False)(pump.next_arrival.py_func)
-
 
 class FockParams(NamedTuple):
     """Physics of a Fock-path run as the kernel reads it.
@@ -105,44 +101,6 @@ class FockParams(NamedTuple):
     consts: tuple
     pump: tuple
     time_probes: bool
-
-
-# ----------------------------------------------------------------- step: gap
-@kernel_step
-def gap_evolve(n, dt, kappa, nbar_bath, rng):
-    """Fock state after an empty-cavity evolution of length ``dt`` (exact); −1 if the jump
-    rates are not finite."""
-    if dt <= 0.0:
-        return n
-    if nbar_bath == 0.0:
-        if n == 0:
-            return 0
-        if rng.random() < math.exp(-kappa * n * dt):
-            return n
-        # Binomial(n, p_loss) conditioned on at least one loss, drawn directly: the first
-        # photon lost (in any fixed order) is j with probability ∝ (1 − p_loss)^(j−1) p_loss,
-        # j = 1..n (inverse CDF), and each of the n − j after it is lost independently.
-        p_loss = -math.expm1(-kappa * dt)
-        some = -math.expm1(-kappa * n * dt)  # 1 − (1 − p_loss)^n
-        j = math.ceil(math.log1p(-rng.random() * some) / (-kappa * dt))
-        j = min(max(j, 1), n)
-        lost = 1 + (rng.binomial(n - j, p_loss) if j < n else 0)
-        return n - lost
-    while True:
-        down = kappa * (1.0 + nbar_bath) * n
-        total = down + kappa * nbar_bath * (n + 1)
-        if not total < math.inf:  # NaN or inf rates
-            return -1
-        if total == 0.0:  # κ = 0: nothing happens
-            return n
-        w = rng.exponential(1.0 / total)
-        if w >= dt:
-            return n
-        dt -= w
-        if rng.random() * total < down:
-            n -= 1
-        else:
-            n += 1
 
 
 # ----------------------------------------------------------------- step: records in a gap
@@ -254,6 +212,20 @@ def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, arrivals, cb,
     ja = 0
     slot, t_arr = first_arrival(code, pump_pars, rng)
     while True:
+        if not par.time_probes:  # ordinary passages up to the next special one, in the lane
+            k_lim = min(plan.atoms, k | (POLL_PASSAGES - 1))
+            if ja < plan.arrival_index.shape[0]:
+                k_lim = min(k_lim, plan.arrival_index[ja])
+            steady = k >= plan.burn_in
+            if not steady:
+                k_lim = min(k_lim, plan.burn_in)
+            if k < k_lim:
+                t_rec = sched[0][ri] if ri < nrec else math.inf
+                n, k, t, t_arr, slot = fock_lane(n, k, k_lim, t, t_arr, slot, ri, t_rec, steady,
+                                                 b, rng, par, plan, tables, sched, raw, tr, occ,
+                                                 arrivals, cb)  # fmt: skip
+                if raw.stop[0] != STOP_NONE:
+                    return k
         n, t, ri = _gap_records(n, t, t_arr, ri, b, rng, par, plan, sched, raw, tr, occ)
         if k >= plan.atoms and ri >= nrec:
             return k

@@ -205,7 +205,7 @@ def interaction_slow(m, ce, cg, s, u, ri, w_full, b, rng, par, plan, sched, raw,
 
 
 @kernel_step
-def _interaction_exact(n, u, excited, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr, occ):
+def interaction_exact(n, u, excited, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr, occ):
     """:func:`interaction` where the tables do not decide: a record inside, a jump, or n
     beyond the tables; ``u`` is the passage's uniform draw."""
     pe = par.pe
@@ -250,6 +250,6 @@ def interaction(n, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr, occ):
         m = n if excited else n - 1
         integrate_interaction(m, excited, t_arr, tables.w_int[i], par, plan, tr, occ)
         return (m if found_e else m + 1), found_e, ri
-    return _interaction_exact(
+    return interaction_exact(
         n, u, excited, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr, occ
     )

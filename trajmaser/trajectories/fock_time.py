@@ -176,3 +176,40 @@ def gap_timed(n, dt, kappa, nbar_bath, rng, tr, occ):
             n -= 1
         else:
             n += 1
+
+
+@kernel_step
+def gap_evolve(n, dt, kappa, nbar_bath, rng):
+    """Fock state after an empty-cavity evolution of length ``dt`` (exact); −1 if the jump
+    rates are not finite."""
+    if dt <= 0.0:
+        return n
+    if nbar_bath == 0.0:
+        if n == 0:
+            return 0
+        if rng.random() < math.exp(-kappa * n * dt):
+            return n
+        # Binomial(n, p_loss) conditioned on at least one loss, drawn directly: the first
+        # photon lost (in any fixed order) is j with probability ∝ (1 − p_loss)^(j−1) p_loss,
+        # j = 1..n (inverse CDF), and each of the n − j after it is lost independently.
+        p_loss = -math.expm1(-kappa * dt)
+        some = -math.expm1(-kappa * n * dt)  # 1 − (1 − p_loss)^n
+        j = math.ceil(math.log1p(-rng.random() * some) / (-kappa * dt))
+        j = min(max(j, 1), n)
+        lost = 1 + (rng.binomial(n - j, p_loss) if j < n else 0)
+        return n - lost
+    while True:
+        down = kappa * (1.0 + nbar_bath) * n
+        total = down + kappa * nbar_bath * (n + 1)
+        if not total < math.inf:  # NaN or inf rates
+            return -1
+        if total == 0.0:  # κ = 0: nothing happens
+            return n
+        w = rng.exponential(1.0 / total)
+        if w >= dt:
+            return n
+        dt -= w
+        if rng.random() * total < down:
+            n -= 1
+        else:
+            n += 1
