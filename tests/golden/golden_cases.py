@@ -53,6 +53,11 @@ def cases() -> dict[str, dict]:
             raw["pump"].update(p=0.5, Nex=1500)
         raw["cavity"]["nbar_bath"] = 0.3
         out[f"quick-{stats}-nb"] = raw
+    raw = copy.deepcopy(base)  # the detector's draws, a jittered pump, a Fock field
+    raw["pump"].update(statistics="jitter", jitter=0.3, Nex=1500)
+    raw["cavity"]["initial"] = "fock:3"
+    raw["run"]["detector_efficiency"] = 0.6
+    out["quick-jitter-detector"] = raw
     raw = copy.deepcopy(base)
     raw["fuel"] = {"model": "state", "pe": 0.4, "coherence": [0.2, 0.1], "omega": 1.0}
     raw["cavity"].update(initial="coherent:1.5", nbar_bath=0.2)

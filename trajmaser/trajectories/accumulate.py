@@ -131,7 +131,8 @@ def _popcount(typingctx, x):
 
 
 #: Word slots of ``ClickBuffer.bits``.
-_PREV_E, _CUR_E, _CUR_D = 0, 1, 2
+#: Rows of ``ClickBuffer.bits``.
+PREV_E, CUR_E, CUR_D = 0, 1, 2
 
 
 class ClickBuffer(NamedTuple):
@@ -176,16 +177,16 @@ def click_flush(cb):
     For lag j the word of earlier atoms is (cur << j) | (prev >> (64 − j)), so the pairs are
     popcount(that & cur) (x_j, both detected excited) and popcount(that & cur_detected) (y_j).
     """
-    prev, cur, det = cb.bits[_PREV_E], cb.bits[_CUR_E], cb.bits[_CUR_D]
+    prev, cur, det = cb.bits[PREV_E], cb.bits[CUR_E], cb.bits[CUR_D]
     for j in range(1, NLAG + 1):
         earlier = (cur << np.uint64(j)) | (prev >> np.uint64(64 - j))
         cb.xy[0, j - 1] += _popcount(earlier & cur)
         cb.xy[1, j - 1] += _popcount(earlier & det)
     cb.det[0] += _popcount(cur)
     cb.det[1] += _popcount(det)
-    cb.bits[_PREV_E] = cur
-    cb.bits[_CUR_E] = 0
-    cb.bits[_CUR_D] = 0
+    cb.bits[PREV_E] = cur
+    cb.bits[CUR_E] = 0
+    cb.bits[CUR_D] = 0
     cb.pos[0] = 0
 
 
@@ -195,9 +196,9 @@ def click_push(cb, excited, detected):
     i = cb.pos[0]
     bit = np.uint64(1) << np.uint64(i)
     if excited:
-        cb.bits[_CUR_E] |= bit
+        cb.bits[CUR_E] |= bit
     if detected:
-        cb.bits[_CUR_D] |= bit
+        cb.bits[CUR_D] |= bit
     if i == 63:
         click_flush(cb)
     else:

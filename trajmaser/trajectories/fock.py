@@ -14,7 +14,9 @@ probability over a whole interaction and of the exit probability of |e⟩ decide
 with one uniform draw (u < P_nojump: no jump, and u / P_nojump is a fresh uniform for the exit
 measurement).  Otherwise the exact slow path runs: the interaction is split at record times
 (restarting the norm inversion after renormalising is exact) and at jumps
-(:mod:`~trajmaser.trajectories.fock_interaction`).
+(:mod:`~trajmaser.trajectories.fock_interaction`).  Runs of passages with no record, no
+window edge and no arrival record go through :mod:`~trajmaser.trajectories.fock_lane`, which
+makes those checks once per run instead of once per passage (bitwise the same results).
 
 The kernel is a numba loop over trajectories with a :class:`numpy.random.Generator` passed in;
 each passage runs the named steps gap → arrival records → interaction → exit (detection), and
