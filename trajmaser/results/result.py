@@ -136,7 +136,7 @@ class Result:
             If the result holds no batch sums, or ``which`` is unknown.
         """
         if self.batches is None:
-            raise ValueError("this result holds no batch sums (older file or general path)")
+            raise ValueError("this result holds no batch sums (a file from trajmaser 0.1)")
         return self.batches.means(which)
 
     def series(self) -> dict:
