@@ -179,9 +179,11 @@ def _outside(n, k, k_lim, t, t_arr, slot, ri, h, b, rng, par, plan, tables, sche
     u_nojump, u_found = tables.u_nojump, tables.u_found
     size2 = u_nojump.shape[0]
     no_bath = nbar_bath == 0.0
+    # t_exit ≤ h implies t_arr·(1 + SNAP) < h when τ is not below a few ulps of h
+    arr_check = not tau > 1e-12 * h
     while k < k_lim:
         t_exit = t_arr + tau
-        if t_exit > h or t_arr * (1.0 + SNAP) >= h:
+        if t_exit > h or (arr_check and t_arr * (1.0 + SNAP) >= h):
             break
         if n > 0 or not no_bath:  # (an empty cavity stays empty: no call)
             n = gap_evolve(n, t_arr - t, kappa, nbar_bath, rng)
