@@ -99,6 +99,11 @@ class Case:
     ranks: int = 1
     check: Callable[[Path, str], str | None] | None = field(default=None, compare=False)
 
+    def __repr__(self) -> str:
+        files = ", ".join(f"{name} ({len(data)} bytes)" for name, data in self.files)
+        argv = " ".join(self.argv)
+        return f"Case({self.cls}: {self.what!r}; trajmaser {argv[:300]}; files: {files or '-'})"
+
 
 @dataclass
 class Ran:
