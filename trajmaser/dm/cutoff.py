@@ -42,8 +42,10 @@ def grow_nmax(
     start: int,
     tol: float,
     nmax_limit: int = NMAX_LIMIT,
+    settled: Callable[[T], bool] | None = None,
 ) -> T:
-    """Solve at growing cut-offs until the probability in the top levels is below ``tol``.
+    """Solve at growing cut-offs until the probability in the top levels is below ``tol``
+    (or ``settled(out)``: a larger cut-off cannot do better, e.g. the tail is rounding).
 
     Starts at min(start, nmax_limit) and grows by 1.5 nmax + 5, never beyond ``nmax_limit``.
 
@@ -57,7 +59,7 @@ def grow_nmax(
     while True:
         out = solve(nm)
         tail = tail_of(out)
-        if tail < tol:
+        if tail < tol or (settled is not None and settled(out)):
             return out
         if nm >= nmax_limit:
             raise ValueError(_no_steady_state(model, nmax_limit, tail))
