@@ -36,11 +36,11 @@ HUGE = to_toml(
         },
     }
 ).encode()
-# a few seconds, in blocks of a fraction of a second
+# a few seconds (8e7 passages), in blocks of a fraction of a second
 MEDIUM = to_toml(
     {
         **BASE,
-        "run": {**BASE["run"], "atoms": 200, "ntraj": 40000, "block_size": 1000, "burn_in": 100},
+        "run": {**BASE["run"], "atoms": 200, "ntraj": 400000, "block_size": 1000, "burn_in": 100},
     }
 ).encode()
 SMALL = to_toml(BASE).encode()
@@ -175,7 +175,9 @@ SCENARIOS = {
 
 
 # ---------------------------------------------------------------- signals inside a block
-LONG_BLOCKS = 3
+# 5 blocks: on 2 ranks rank 0 computes too, so its first checkpoint (after its own block)
+# comes at the end of the first round; 3 blocks would leave no round after it to interrupt
+LONG_BLOCKS = 5
 BLOCK_PASSAGES = 100_000_000  # 1000 atoms x 100,000 trajectories
 
 
