@@ -120,6 +120,9 @@ KNOWN_LIMITS = (
     "for minutes while the plan says seconds; the generator keeps that below 200 jumps per "
     "atom.  The kernels poll the cancel flag per trajectory and every 65536 passages, not "
     "per jump, so a signal waits for the current trajectory's jumps.",
+    "`compare` leaves out the steady blocks (with a warning) when the density matrix has "
+    "no steady state within 300 photons (e.g. an inverted medium that masers); the series "
+    "are still compared.",
     "Initial fields are capped at 1e6 photons on average, N at 1e7 spins and a `[sweep]` at "
     "10,000 points (each point is validated on loading, about 2 ms a point).",
 )

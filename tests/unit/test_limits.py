@@ -133,3 +133,31 @@ def test_a_run_needing_more_memory_than_allowed_is_refused(monkeypatch):
         est_mod.Limits().check(est)
     monkeypatch.setattr(est_mod, "machine_memory", lambda: est.memory_bytes * 2)
     est_mod.Limits(memory_gb=1e3).check(est)
+
+
+def _inverted():
+    table = raw()
+    table["fuel"] = {"model": "state", "omega": 6.0, "pe": 0.8}
+    return config_from_dict(table).model()
+
+
+def test_series_of_an_inverted_medium_need_only_one_level_per_atom():
+    """No bath: at most one photon per atom, so 30 atoms need the initial support + 31
+    levels, not the cut-off of the unbounded steady state (minutes of exponentials)."""
+    from trajmaser.dm.initial import initial_support
+
+    model = _inverted()
+    t0 = time.monotonic()
+    arr = dm.arrival_series(model, range(31))
+    series = dm.time_series(model, [0.0, 29.5 / model.rate])
+    assert time.monotonic() - t0 < 10.0
+    assert arr["nmax"] == series["nmax"] == initial_support(model) + 31
+    assert arr["tail"] < 1e-12 and series["tail"] < 1e-12
+
+
+def test_compare_leaves_out_the_steady_blocks_without_a_steady_state(monkeypatch):
+    from trajmaser import compare
+
+    monkeypatch.setattr(compare, "STEADY_NMAX", 40)
+    refs = compare.dm_references(_inverted(), [0.0, 1e-4], [0, 5])
+    assert sorted(refs) == ["arrival", "time"]

@@ -12,6 +12,7 @@ says otherwise (binomial: slot k starts at k·p/r and holds an atom with probabi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -102,7 +103,8 @@ def arrival_series(model: Model, indices: Sequence[int], nmax: int | None = None
     check_model(model)
     idx = np.asarray(indices, dtype=np.int64)
     check_nonnegative("atom indices", idx)
-    return _path(model).arrival_series_at(model, idx, series_nmax(model, nmax))
+    atoms = int(idx.max()) if idx.size else 0  # atoms before the last record
+    return _path(model).arrival_series_at(model, idx, series_nmax(model, nmax, atoms))
 
 
 def time_series(model: Model, times: Sequence[float], nmax: int | None = None) -> dict:
@@ -130,9 +132,11 @@ def time_series(model: Model, times: Sequence[float], nmax: int | None = None) -
     check_nonnegative("times", t)
     stats = pump.get(model.statistics)
     values = stats.values(model.pump_values)
+    slots = stats.slots(model.rate, values)
+    if slots is not None:  # atoms enter at slot starts 0, L, 2L, ... up to the last time
+        atoms = int(math.floor(float(t.max()) / slots[0])) + 1 if t.size else 0
+        return _path(model).slotted_series_at(model, t, series_nmax(model, nmax, atoms))
     nm = series_nmax(model, nmax)
-    if stats.slots(model.rate, values) is not None:
-        return _path(model).slotted_series_at(model, t, nm)
     if model.is_diagonal and stats.dead_time_rate(model.rate, model.tau, values) is not None:
         return poisson_time_series(model, t, nm)
     raise ValueError(_no_series(model))
