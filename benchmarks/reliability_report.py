@@ -33,7 +33,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests" / "robustness")]
 
 import fuzz_faults  # noqa: E402
 from fuzz_configs import CONFIG_STRATEGIES  # noqa: E402
-from fuzz_exec import VERDICTS, Outcome, run_case, run_cli  # noqa: E402
+from fuzz_exec import FAILURES, VERDICTS, Outcome, run_case, run_cli  # noqa: E402
 from fuzz_files import broken_checkpoints, broken_results, make_artifacts  # noqa: E402
 from fuzz_options import dm_options, fuel_options, result_options, run_options  # noqa: E402
 from fuzz_physics import valid_physics  # noqa: E402
@@ -200,13 +200,29 @@ def cause_key(o: Outcome) -> str:
     return re.sub(r"[-+]?\d[\d.]*(e[-+]?\d+)?", "#", text)[:160]
 
 
+#: Columns shown even when empty: the verdicts the census exists to count.
+ALWAYS = tuple(v for v in VERDICTS if v not in ("vague error", "refused valid input", "crash"))
+
+
+def summary_line(outcomes: list[Outcome], faults: list) -> str:
+    """One line of the counts that must be zero."""
+    total = Counter(o.verdict for o in outcomes) + Counter(v for _, v, _, _ in faults)
+    failed = sum(n for v, n in total.items() if v in FAILURES)
+    return (
+        f"**{sum(total.values())} cases and faults: {total['ok']} ok, {total['clear error']} "
+        f"clear errors; tracebacks {total['traceback']}, hangs {total['hang']}, silent wrong "
+        f"answers {total['silently accepted'] + total['wrong answer']}, work lost "
+        f"{total['work lost']}; {failed} failures of any kind.**"
+    )
+
+
 def census_table(outcomes: list[Outcome], faults: list) -> list[str]:
     counts: dict[str, Counter] = defaultdict(Counter)
     for o in outcomes:
         counts[o.case.cls][o.verdict] += 1
     for _, verdict, _, _ in faults:
         counts["faults: work lost"][verdict] += 1
-    cols = [v for v in VERDICTS if any(c[v] for c in counts.values())]
+    cols = [v for v in VERDICTS if v in ALWAYS or any(c[v] for c in counts.values())]
     cols += ["skipped"] if counts["faults: work lost"]["skipped"] else []
     lines = ["| class | cases | " + " | ".join(cols) + " |", "|---|---:|" + "---:|" * len(cols)]
     total = Counter()
@@ -232,6 +248,8 @@ def causes_table(outcomes: list[Outcome]) -> list[str]:
     for (verdict, key), group in sorted(groups.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])):
         first = group[0].case.what.replace("|", "\\|")[:120]
         lines.append(f"| {verdict} | {key.replace('|', '/')} | {len(group)} | {first} |")
+    if not groups:
+        lines.append("| - | none: every case was ok or a clear error | 0 | - |")
     return lines
 
 
@@ -286,6 +304,8 @@ def write_report(path: Path, args, outcomes, faults, signals, elapsed: float) ->
         *(f"| {k} | {v} |" for k, v in CLASSES.items()),
         "",
         "## Counts per class",
+        "",
+        summary_line(outcomes, faults),
         "",
         *census_table(outcomes, faults),
         "",
