@@ -153,7 +153,7 @@ class RunParams:
 def initial_nbar(initial: InitialField, omega: float) -> float:
     """Mean photon number of an initial field; thermal means thermal at Tb (n̄ = 1/(e^ω − 1))."""
     if initial.kind == "thermal":
-        return 1.0 / math.expm1(omega)
+        return 1.0 / math.expm1(omega) if omega < 700.0 else math.exp(-omega)
     if initial.kind == "vacuum":
         return 0.0
     if initial.kind == "fock":

@@ -137,6 +137,12 @@ def check_interaction_time(tau: float) -> None:
         raise ConfigError(f"interaction time tau must be positive and finite, got {tau}")
 
 
+MAX_SPINS = 10_000_000
+"""Largest number of outer spins of the central-spin fuels."""
+MAX_INITIAL_PHOTONS = 1e6
+"""Largest mean photon number of an initial cavity field."""
+
+
 def check_cavity_rates(
     g: float, gamma: float, kappa: float, nbar_bath: float = 0.0, detuning: float = 0.0
 ) -> None:
@@ -154,8 +160,24 @@ def check_cavity_rates(
 
 
 def check_cavity(model: Model) -> None:
-    """:func:`check_cavity_rates` of a model."""
+    """:func:`check_cavity_rates` of a model, and its initial field's mean photon number at
+    most `MAX_INITIAL_PHOTONS`.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first bad value.
+    """
     check_cavity_rates(model.g, model.gamma, model.kappa, model.nbar_bath, model.detuning)
+    nbar = model.nbar_initial
+    if not nbar <= MAX_INITIAL_PHOTONS:  # also NaN
+        thermal = model.initial.kind == "thermal"
+        where = f" (thermal at omega = {model.omega:.4g})" if thermal else ""
+        raise ConfigError(
+            f"[cavity] initial field{where} holds {nbar:.3g} photons on average, more than "
+            f"the {MAX_INITIAL_PHOTONS:.0e} allowed (each photon's decay is drawn one by one): "
+            "use a smaller field, or 'vacuum'"
+        )
 
 
 def check_finite(name: str, value) -> np.ndarray:
@@ -190,12 +212,13 @@ def check_bath_temperature(tb) -> np.ndarray:
 
 
 def check_spin_count(n) -> np.ndarray:
-    """The number of outer spins N as an int64 array, checked integer ≥ 0.
+    """The number of outer spins N as an int64 array, checked integer ≥ 0 and at most
+    `MAX_SPINS`.
 
     Raises
     ------
     ConfigError
-        If an entry is not a non-negative integer.
+        If an entry is not a non-negative integer or too large.
     """
     arr = np.asarray(n)
     msg = f"N must be an integer >= 0 (number of outer spins), got {n!r}"
@@ -206,6 +229,11 @@ def check_spin_count(n) -> np.ndarray:
     farr = arr.astype(float)
     if not np.all(np.isfinite(farr)) or np.any(farr < 0) or np.any(farr != np.round(farr)):
         raise ConfigError(msg)
+    if np.any(farr > MAX_SPINS):
+        raise ConfigError(
+            f"N = {farr.max():.6g} outer spins is more than the {MAX_SPINS:,} allowed (the "
+            "central-spin tables grow like N: about 64 MB per million spins)"
+        )
     return farr.astype(np.int64)
 
 

@@ -6,7 +6,14 @@ import pytest
 from fuzz_files import make_artifacts
 
 
+class Artifacts(dict):
+    """File contents by name, with a short repr (hypothesis prints the test's arguments)."""
+
+    def __repr__(self) -> str:
+        return f"Artifacts({', '.join(f'{k}: {len(v)} bytes' for k, v in self.items())})"
+
+
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory) -> dict[str, bytes]:
     """A result, a sweep result and a checkpoint, made once by the CLI."""
-    return make_artifacts(tmp_path_factory.mktemp("artifacts"))
+    return Artifacts(make_artifacts(tmp_path_factory.mktemp("artifacts")))

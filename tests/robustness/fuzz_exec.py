@@ -53,6 +53,10 @@ VERDICTS = (
     "hang",
     "work lost",
 )
+#: The CLI's catch-all messages: an unforeseen exception (a traceback in all but form) and a
+#: MemoryError nobody planned for.
+UNEXPECTED = "(unexpected; TRAJMASER_TRACEBACK=1 shows where"
+OUT_OF_MEMORY = "out of memory; make the problem smaller"
 #: Verdicts that are failures (everything but a run that worked and a clear refusal).
 FAILURES = frozenset(VERDICTS) - {"ok", "clear error"}
 
@@ -98,6 +102,11 @@ class Case:
     timeout: float = TIMEOUT
     ranks: int = 1
     check: Callable[[Path, str], str | None] | None = field(default=None, compare=False)
+
+    def __repr__(self) -> str:
+        files = ", ".join(f"{name} ({len(data)} bytes)" for name, data in self.files)
+        argv = " ".join(self.argv)
+        return f"Case({self.cls}: {self.what!r}; trajmaser {argv[:300]}; files: {files or '-'})"
 
 
 @dataclass
@@ -286,6 +295,8 @@ def classify(case: Case, ran: Ran, workdir: Path) -> tuple[str, str]:
         return "hang", f"no result after {ran.elapsed:.0f} s ({how}) in {where(ran.stack, False)}"
     if "Traceback (most recent call last)" in ran.stderr:
         return "traceback", traceback_cause(ran.stderr)
+    if UNEXPECTED in ran.stderr:  # the CLI's one line for an exception nobody foresaw
+        return "traceback", _first_error(ran.stderr)
     rc = ran.returncode
     if rc not in case.statuses:
         return "crash", f"exit status {rc}: {_first_error(ran.stderr)}"
@@ -294,6 +305,8 @@ def classify(case: Case, ran: Ran, workdir: Path) -> tuple[str, str]:
         if case.expect == "ok":
             return "refused valid input", message
         missing = [m for m in case.mentions if m not in ran.stderr]
+        if OUT_OF_MEMORY in ran.stderr:  # names neither the key nor the size
+            return "vague error", message
         if not ran.stderr.strip() or missing:
             return "vague error", f"{message} (does not mention {', '.join(missing)})"
         return "clear error", message

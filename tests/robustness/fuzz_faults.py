@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,11 +37,11 @@ HUGE = to_toml(
         },
     }
 ).encode()
-# a few seconds, in blocks of a fraction of a second
+# a few seconds (8e7 passages), in blocks of a fraction of a second
 MEDIUM = to_toml(
     {
         **BASE,
-        "run": {**BASE["run"], "atoms": 200, "ntraj": 40000, "block_size": 1000, "burn_in": 100},
+        "run": {**BASE["run"], "atoms": 200, "ntraj": 400000, "block_size": 1000, "burn_in": 100},
     }
 ).encode()
 SMALL = to_toml(BASE).encode()
@@ -95,11 +96,13 @@ def concurrent_runs(workdir: Path) -> tuple[str, str]:
     """Two identical runs to one output at once: the second must stop at the start."""
     (workdir / "cfg.toml").write_bytes(MEDIUM)
     argv = ["run", "cfg.toml", "-o", "out.npz", "--quiet", "--no-dm"]
-    t0 = time.monotonic()
+    starts = [time.monotonic()]
     procs = [start(cli_command(argv), workdir)]
     time.sleep(0.3)
+    starts.append(time.monotonic())
     procs.append(start(cli_command(argv), workdir))
-    rans = [finish(p, t0, 180) for p in procs]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # each run's own exit time
+        rans = list(pool.map(finish, procs, starts, [180, 180]))
     codes = [r.returncode for r in rans]
     for r in rans:
         if r.timed_out or "Traceback" in r.stderr:
@@ -175,7 +178,9 @@ SCENARIOS = {
 
 
 # ---------------------------------------------------------------- signals inside a block
-LONG_BLOCKS = 3
+# 5 blocks: on 2 ranks rank 0 computes too, so its first checkpoint (after its own block)
+# comes at the end of the first round; 3 blocks would leave no round after it to interrupt
+LONG_BLOCKS = 5
 BLOCK_PASSAGES = 100_000_000  # 1000 atoms x 100,000 trajectories
 
 

@@ -3,9 +3,8 @@ and a checkpoint, and the rerun reaches the bits of an uninterrupted run (serial
 ``mpiexec -n 2``).
 
 Blocks here are 1e8 atom passages (3 s or more each, one compiled call); the signal comes
-1 s into the second block, so a run that waits for the block to end takes 2 s or more.
-Until the kernels poll a cancel flag, a signal waits for the block to end: these tests are
-expected to fail on the latency until then (issue 11, item 3).
+1 s into the block after the first checkpoint, so a run that waited for the block to end
+would take 2 s or more (issue 11, item 3: the kernels poll a cancel flag).
 """
 
 from __future__ import annotations

@@ -196,6 +196,28 @@ def test_a_slow_or_failing_density_matrix_never_fails_a_finished_run(
     assert code == 0 and json.loads(out)["density_matrix"] == {"error": "not enough memory"}
 
 
+def test_no_density_matrix_no_stationarity_check(tmp_path, capsys, config, monkeypatch):
+    """The check solves the same steady state with a larger cut-off: it would only spend the
+    rest of the budget failing again (detuning 1e8 rad/s once took 20 s after the run)."""
+    import importlib
+
+    from trajmaser import dm
+
+    run_module = importlib.import_module("trajmaser.cli.run")
+    checked = []
+    monkeypatch.setattr(run_module, "annotate_stationarity", lambda *a: checked.append(a))
+
+    def no_steady(*args, **kwargs):
+        raise ValueError("no converged steady state within nmax_limit=300 photons")
+
+    monkeypatch.setattr(dm, "steady", no_steady)
+    code, out, err = _main(capsys, "run", config, "-o", tmp_path / "a.npz", "--quiet", "--json")
+    summary = json.loads(out)
+    assert code == 0 and checked == [] and summary["stationarity_warning"] is None
+    assert "no converged steady state" in summary["density_matrix"]["error"]
+    assert "stationarity check skipped: it needs the density-matrix steady state" in err
+
+
 # ---------------------------------------------------------------- what the summary shows
 def test_summary_shows_both_blocks_with_errors_and_the_clicks(tmp_path, capsys, config):
     out = tmp_path / "r.npz"

@@ -28,11 +28,20 @@ def nmax_estimate(model: Model, tol: float) -> int:
     return max(20, int(1.2 * n_est) + 10, held)
 
 
-def series_nmax(model: Model, nmax: int | None) -> int:
-    """The cut-off of a time or arrival series: ``nmax`` or the estimate (initial field held)."""
+def series_nmax(model: Model, nmax: int | None, atoms: int | None = None) -> int:
+    """The cut-off of a time or arrival series: ``nmax`` or the estimate (initial field held).
+
+    With no thermal bath the photon number never exceeds the initial field's support plus
+    one photon per atom, so a series over at most ``atoms`` atoms needs no more levels than
+    that (an inverted medium would otherwise be estimated at its unbounded steady state).
+    """
     if nmax is not None:
         return int(nmax)
-    return max(nmax_estimate(model, 1e-12), initial_support(model))
+    held = initial_support(model)
+    est = max(nmax_estimate(model, 1e-12), held)
+    if atoms is not None and model.nbar_bath == 0.0:
+        est = min(est, held + int(atoms) + 1)
+    return est
 
 
 def grow_nmax(
@@ -42,8 +51,10 @@ def grow_nmax(
     start: int,
     tol: float,
     nmax_limit: int = NMAX_LIMIT,
+    settled: Callable[[T], bool] | None = None,
 ) -> T:
-    """Solve at growing cut-offs until the probability in the top levels is below ``tol``.
+    """Solve at growing cut-offs until the probability in the top levels is below ``tol``
+    (or ``settled(out)``: a larger cut-off cannot do better, e.g. the tail is rounding).
 
     Starts at min(start, nmax_limit) and grows by 1.5 nmax + 5, never beyond ``nmax_limit``.
 
@@ -57,7 +68,7 @@ def grow_nmax(
     while True:
         out = solve(nm)
         tail = tail_of(out)
-        if tail < tol:
+        if tail < tol or (settled is not None and settled(out)):
             return out
         if nm >= nmax_limit:
             raise ValueError(_no_steady_state(model, nmax_limit, tail))

@@ -8,7 +8,7 @@ import numpy as np
 
 from trajmaser.params import tf_from_nbar
 
-__all__ = ["density_rows", "photon_stats", "population_rows", "tail"]
+__all__ = ["at_rounding", "density_rows", "photon_stats", "population_rows", "tail"]
 
 
 def photon_stats(p: np.ndarray, omega: float) -> dict:
@@ -47,6 +47,15 @@ def tail(p: np.ndarray) -> float:
     """Probability in the top max(2, (nmax+1)//10) Fock levels."""
     w = max(2, p.size // 10)
     return float(np.abs(p[-w:]).sum())
+
+
+def at_rounding(p, floor_max: float) -> bool:
+    """True when the top levels of :func:`tail` hold only rounding errors of a solve: none is
+    larger in size than the most negative probability, which is itself below ``floor_max``."""
+    p = np.asarray(p, dtype=float)
+    w = max(2, p.size // 10)
+    floor = -min(float(p.min()), 0.0)
+    return 0.0 < floor < floor_max and float(np.abs(p[-w:]).max()) <= floor
 
 
 def population_rows(ps: list[np.ndarray], nmax: int) -> dict:

@@ -12,6 +12,7 @@ says otherwise (binomial: slot k starts at k·p/r and holds an atom with probabi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,11 +20,15 @@ import numpy as np
 from trajmaser import pump
 from trajmaser.dm import diagonal, general
 from trajmaser.dm.cutoff import NMAX_LIMIT, grow_nmax, nmax_estimate, series_nmax
+from trajmaser.dm.photons import at_rounding
 from trajmaser.dm.poisson import poisson_time_series
 from trajmaser.params import ConfigError, Model
 from trajmaser.rules import check_model, check_nonnegative
 
-__all__ = ["arrival_series", "steady", "time_series", "transient"]
+__all__ = ["TOL_MIN", "arrival_series", "steady", "time_series", "transient"]
+
+TOL_MIN = 1e-15
+"""Smallest Fock-tail tolerance: probabilities summed in double precision carry ~1e-16."""
 
 
 def _path(model: Model):
@@ -40,7 +45,9 @@ def steady(
     model : Model
         Any valid model (diagonal or general path).
     tol : float
-        Largest probability allowed in the top Fock levels; nmax grows until it is met.
+        Largest probability allowed in the top Fock levels, in [`TOL_MIN`, 1); nmax grows
+        until it is met, or until the top levels hold only rounding errors of the solve
+        (no entry larger in size than the most negative probability, itself below 1e3 tol).
     nmax : int, optional
         Fixed cut-off (no growth; the tail is still reported).
     nmax_limit : int
@@ -56,13 +63,16 @@ def steady(
     Raises
     ------
     ConfigError
-        For an invalid model, or ``tol`` outside (0, 1).
+        For an invalid model, or ``tol`` outside [`TOL_MIN`, 1).
     ValueError
         No steady state below ``nmax_limit`` photons (e.g. inversion without enough loss).
     """
     check_model(model)
-    if not 0.0 < tol < 1.0:  # also false for NaN
-        raise ConfigError(f"--tol (Fock-tail tolerance) = {tol} must be in (0, 1), e.g. 1e-12")
+    if not TOL_MIN <= tol < 1.0:  # also false for NaN
+        raise ConfigError(
+            f"--tol (Fock-tail tolerance) = {tol} must be in [{TOL_MIN:g}, 1), e.g. 1e-12 "
+            "(probabilities carry rounding errors of about 1e-16)"
+        )
     path = _path(model)
     if nmax is not None:
         return path.steady_at(model, int(nmax))
@@ -73,6 +83,7 @@ def steady(
         nmax_estimate(model, tol),
         tol,
         nmax_limit,
+        settled=lambda out: all(at_rounding(out[b]["p"], 1e3 * tol) for b in ("arrival", "time")),
     )
 
 
@@ -92,7 +103,8 @@ def arrival_series(model: Model, indices: Sequence[int], nmax: int | None = None
     check_model(model)
     idx = np.asarray(indices, dtype=np.int64)
     check_nonnegative("atom indices", idx)
-    return _path(model).arrival_series_at(model, idx, series_nmax(model, nmax))
+    atoms = int(idx.max()) if idx.size else 0  # atoms before the last record
+    return _path(model).arrival_series_at(model, idx, series_nmax(model, nmax, atoms))
 
 
 def time_series(model: Model, times: Sequence[float], nmax: int | None = None) -> dict:
@@ -120,9 +132,11 @@ def time_series(model: Model, times: Sequence[float], nmax: int | None = None) -
     check_nonnegative("times", t)
     stats = pump.get(model.statistics)
     values = stats.values(model.pump_values)
+    slots = stats.slots(model.rate, values)
+    if slots is not None:  # atoms enter at slot starts 0, L, 2L, ... up to the last time
+        atoms = int(math.floor(float(t.max()) / slots[0])) + 1 if t.size else 0
+        return _path(model).slotted_series_at(model, t, series_nmax(model, nmax, atoms))
     nm = series_nmax(model, nmax)
-    if stats.slots(model.rate, values) is not None:
-        return _path(model).slotted_series_at(model, t, nm)
     if model.is_diagonal and stats.dead_time_rate(model.rate, model.tau, values) is not None:
         return poisson_time_series(model, t, nm)
     raise ValueError(_no_series(model))

@@ -9,6 +9,7 @@ estimate and the option or key to change.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,12 +138,38 @@ class Limits:
                 f"the result file would be about {size(est.file_bytes)}, over the limit of "
                 f"{self.file_gb:g} GB: reduce [run] samples or the [sweep], or raise --max-file-gb"
             )
+        room = machine_memory()
+        if est.memory_bytes > room:
+            raise ConfigError(
+                f"this run would need about {size(est.memory_bytes)} of memory per rank, more "
+                f"than this process may use ({size(room)}): reduce [run] samples or the "
+                "[sweep], or run where there is more memory"
+            )
         if est.memory_bytes > self.memory_gb * 1e9:
             raise ConfigError(
                 f"this run would need about {size(est.memory_bytes)} of memory per rank, over "
                 f"the limit of {self.memory_gb:g} GB: reduce [run] samples or the [sweep], "
                 "or raise --max-memory-gb"
             )
+
+
+def machine_memory() -> float:
+    """Bytes this process may use: the physical memory, or less under an address-space limit
+    (``ulimit -v``); infinity where neither is known."""
+    room = math.inf
+    try:
+        room = float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            room = min(room, float(soft))
+    except (ImportError, OSError, ValueError):
+        pass
+    return room
 
 
 def duration(seconds: float) -> str:
