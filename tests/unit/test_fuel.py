@@ -27,6 +27,8 @@ PAPER = {"omega": 6.0, "J": 0.8, "lam": 1.0}
         ({"omega": math.nan}, "omega must be finite"),
         ({"J": math.inf}, "J must be finite"),
         ({"lam": [1.0, math.nan]}, "lam must be finite"),
+        ({"Tb": 1e-300}, r"omega/Tb = 6e\+300 is beyond"),
+        ({"J": 1e160}, r"\|J/Tb\| must be <= 1e\+150"),
     ],
 )
 def test_invalid_numbers_raise(kwargs, fragment):

@@ -24,6 +24,10 @@ __all__ = ["SPIN_MODELS", "fuel_log_ratio", "fuel_pe", "fuel_tq", "tq_from_log_r
 SPIN_MODELS = ("star", "spin")
 
 
+#: Largest |omega/Tb| and |J/Tb| (their squares must stay finite in the block solution).
+RATIO_MAX = 1e150
+
+
 def fuel_log_ratio(model: str, N, omega, J, lam, Tb=1.0) -> np.ndarray:
     """ln(pe/(1−pe)) of the central spin, exact, broadcasting over all numeric arguments.
 
@@ -49,6 +53,14 @@ def fuel_log_ratio(model: str, N, omega, J, lam, Tb=1.0) -> np.ndarray:
     omega, J, lam = (check_finite(k, v) for k, v in (("omega", omega), ("J", J), ("lam", lam)))
     Tb = check_bath_temperature(Tb)
     Nb, wb, Jb, lb, Tbb = np.broadcast_arrays(N, omega, J, lam, Tb)
+    for name, x in (("omega", wb), ("J", Jb)):
+        with np.errstate(over="ignore"):
+            ratio = np.abs(x / Tbb)
+        if np.any(ratio > RATIO_MAX):
+            raise ConfigError(
+                f"{name}/Tb = {float(np.max(ratio)):.3g} is beyond the fuel's range: |{name}/Tb| "
+                f"must be <= {RATIO_MAX:g} (energies in units of the bath temperature Tb)"
+            )
     out = np.empty(Nb.shape)
     cache: dict[tuple, float] = {}
     for i in np.ndindex(Nb.shape):
