@@ -392,7 +392,7 @@ def tables(rows: list[dict], grid: list[int]) -> str:
         "",
         "(b) Detection rate of planted solver bugs, OLD / NEW, against ntraj",
         "(— : the bug leaves this regime's reference unchanged or the regime lacks the "
-        "parameter; · : not run, beyond the regime's largest ntraj)",
+        "parameter; · : not run, beyond the ntraj run for the regime)",
         "",
     ]
     for n in names:
@@ -404,11 +404,12 @@ def tables(rows: list[dict], grid: list[int]) -> str:
             "| bug | " + " | ".join(f"{g:,}" for g in grid) + " |",
             "|---|" + "---|" * len(grid),
         ]
+        ran = {r["ntraj"] for r in rows if r["regime"] == n and r["part"] == "power"}
         for bug in BUGS:
             cells = []
             for g in grid:
                 rate = _power(rows, n, g).get(bug)
-                if g > MAX_NTRAJ[n]:
+                if g > MAX_NTRAJ[n] or g not in ran:
                     cells.append("·")
                 elif rate is None:
                     cells.append("—")
