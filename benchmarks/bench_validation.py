@@ -325,7 +325,7 @@ def run_all(args) -> list[dict]:
             t0 = time.time()
             for i, out in enumerate(pool.imap_unordered(_cal_task, cal, chunksize=4)):
                 rows.append(out)
-                if (i + 1) % 100 == 0:
+                if (i + 1) % 10 == 0:
                     _save(args.out, rows, args.ntraj_grid)
                     print(f"# calibration: {i + 1} of {len(cal)} runs", flush=True)
             print(f"# calibration: {len(cal)} runs in {time.time() - t0:.0f} s", flush=True)
