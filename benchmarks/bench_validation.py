@@ -321,7 +321,7 @@ def run_all(args) -> list[dict]:
     rows = []
     with Pool(args.procs, initializer=_init, initargs=(refs,)) as pool:
         if args.part in ("all", "cal"):
-            cal = [(n, 10_000 + s) for n in names for s in range(args.cal_seeds)]
+            cal = [(n, 10_000 + s) for n in names for s in range(args.cal_from, args.cal_seeds)]
             t0 = time.time()
             for i, out in enumerate(pool.imap_unordered(_cal_task, cal, chunksize=4)):
                 rows.append(out)
@@ -430,6 +430,12 @@ def _save(path, rows: list, grid: list) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cal-seeds", type=int, default=200)
+    ap.add_argument(
+        "--cal-from",
+        type=int,
+        default=0,
+        help="first calibration seed index (continue an interrupted run into another --out)",
+    )
     ap.add_argument("--power-seeds", type=int, default=8)
     ap.add_argument(
         "--ntraj-grid",
