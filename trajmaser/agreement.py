@@ -38,7 +38,6 @@ QUANTITIES = ("n", "n2", "p")
 #: this: γ the skewness of one sample under the reference p(n) at that point (Bernoulli for
 #: p(n); the trajectories' own p(n) for a reference without p(n)).
 SKEW_MAX = 0.1
-#: Random sign-flip patterns drawn to calibrate the statistics (fixed seed: same data, same p).
 #: A quantity without spread over batches agrees only if equal to the reference to this.
 ZERO_TOL = 1e-9
 MIN_BATCHES = 16
