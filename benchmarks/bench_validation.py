@@ -321,11 +321,11 @@ def run_all(args) -> list[dict]:
     rows = []
     with Pool(args.procs, initializer=_init, initargs=(refs,)) as pool:
         if args.part in ("all", "cal"):
-            cal = [(n, 10_000 + s) for n in names for s in range(args.cal_seeds)]
+            cal = [(n, 10_000 + s) for n in names for s in range(args.cal_from, args.cal_seeds)]
             t0 = time.time()
             for i, out in enumerate(pool.imap_unordered(_cal_task, cal, chunksize=4)):
                 rows.append(out)
-                if (i + 1) % 100 == 0:
+                if (i + 1) % 10 == 0:
                     _save(args.out, rows, args.ntraj_grid)
                     print(f"# calibration: {i + 1} of {len(cal)} runs", flush=True)
             print(f"# calibration: {len(cal)} runs in {time.time() - t0:.0f} s", flush=True)
@@ -392,7 +392,7 @@ def tables(rows: list[dict], grid: list[int]) -> str:
         "",
         "(b) Detection rate of planted solver bugs, OLD / NEW, against ntraj",
         "(— : the bug leaves this regime's reference unchanged or the regime lacks the "
-        "parameter; · : not run, beyond the regime's largest ntraj)",
+        "parameter; · : not run, beyond the ntraj run for the regime)",
         "",
     ]
     for n in names:
@@ -404,11 +404,12 @@ def tables(rows: list[dict], grid: list[int]) -> str:
             "| bug | " + " | ".join(f"{g:,}" for g in grid) + " |",
             "|---|" + "---|" * len(grid),
         ]
+        ran = {r["ntraj"] for r in rows if r["regime"] == n and r["part"] == "power"}
         for bug in BUGS:
             cells = []
             for g in grid:
                 rate = _power(rows, n, g).get(bug)
-                if g > MAX_NTRAJ[n]:
+                if g > MAX_NTRAJ[n] or g not in ran:
                     cells.append("·")
                 elif rate is None:
                     cells.append("—")
@@ -429,6 +430,12 @@ def _save(path, rows: list, grid: list) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cal-seeds", type=int, default=200)
+    ap.add_argument(
+        "--cal-from",
+        type=int,
+        default=0,
+        help="first calibration seed index (continue an interrupted run into another --out)",
+    )
     ap.add_argument("--power-seeds", type=int, default=8)
     ap.add_argument(
         "--ntraj-grid",

@@ -8,11 +8,13 @@ tested only when its trajectory mean is nearly symmetric (:data:`SKEW_MAX`).  Th
 between all compared quantities is estimated from B independent batch means.
 
 The test: per quantity j the batch-means t statistic t_j = √B d̄_j / s_j (B − 1 degrees of
-freedom) of the differences d_bj = (batch mean − reference).  Statistics: max_j |t_j| and
-the mean of t_j² over the steady blocks, the sample times and the arrival records; they are
-combined by a weighted minimum p-value (:data:`WEIGHTS`) calibrated by sign flips of whole
-batch vectors (a randomisation test: exact when batch means are symmetric about the
-reference, whatever the number of quantities and their correlation).  The verdict is
+freedom) of the differences d_bj = (batch mean − reference); at the sample times and arrival
+records it is corrected for the skewness of one sample (Hall 1992, :func:`hall`).
+Statistics: max_j |t_j| over everything and over the steady blocks, and the mean of t_j²
+over the sample times and over the arrival records; they are combined by a weighted minimum
+p-value (:data:`WEIGHTS`) calibrated by sign flips of whole batch vectors (a randomisation
+test: exact when batch means are symmetric about the reference, whatever the number of
+quantities and their correlation).  The verdict is
 DISAGREE when that p-value is ≤ α (family-wise false-alarm level) or when a quantity with no
 spread over batches, where the reference says spread was due, differs from the reference.
 """
@@ -28,7 +30,7 @@ from trajmaser.batchmeans import (
     BatchMeans,
     FamilyReference,
 )
-from trajmaser.signflip import FLIPS, critical_t, flip_test
+from trajmaser.signflip import FLIPS, critical_t, flip_test, hall
 
 ALPHA = 0.01
 QUANTITIES = ("n", "n2", "p")
@@ -36,7 +38,6 @@ QUANTITIES = ("n", "n2", "p")
 #: this: γ the skewness of one sample under the reference p(n) at that point (Bernoulli for
 #: p(n); the trajectories' own p(n) for a reference without p(n)).
 SKEW_MAX = 0.1
-#: Random sign-flip patterns drawn to calibrate the statistics (fixed seed: same data, same p).
 #: A quantity without spread over batches agrees only if equal to the reference to this.
 ZERO_TOL = 1e-9
 MIN_BATCHES = 16
@@ -109,6 +110,7 @@ class _Assembled:
 
     cols: list = field(default_factory=list)  # (B, k) residual blocks
     meta: list = field(default_factory=list)  # (family, quantity, index in points[f][q])
+    skew: list = field(default_factory=list)  # (k,) Hall coefficients γ/(6√N) of the columns
     points: dict = field(default_factory=dict)
     zero_fail: list = field(default_factory=list)
     zero_equal: int = 0
@@ -163,6 +165,10 @@ def _assemble(data, refs, fams, nb: int, skew_max: float, errors=None) -> _Assem
             }
             out.cols.append(d[:, use])
             out.meta.extend((fam, q, k) for k in np.nonzero(use)[0])
+            # per-record quantities are single samples of p(n): their skewness is known; the
+            # steady blocks are time averages, far more symmetric than one sample
+            c = 0.0 if fam.startswith("steady") else gam[use] / (6.0 * np.sqrt(total))
+            out.skew.append(np.broadcast_to(c, (int(use.sum()),)))
     return out
 
 
@@ -230,7 +236,13 @@ def compare_batches(
     asm = _assemble(data, refs, fams, nb, skew_max)
     names, groups, weights = _statistics(asm.meta)
     if asm.meta:
-        ft = flip_test(np.concatenate(asm.cols, axis=1), groups, weights, flips=flips)
+        ft = flip_test(
+            np.concatenate(asm.cols, axis=1),
+            groups,
+            weights,
+            skew=np.concatenate(asm.skew),
+            flips=flips,
+        )
     else:
         ft = {
             "t": np.zeros(0),
@@ -257,24 +269,27 @@ def compare_batches(
     )
 
 
-#: Share of α given to each statistic (renormalised over those present): the steady blocks
-#: carry most of the information about a steady-state solver, so they come first.
+#: Share of α given to each statistic (renormalised over those present).  The steady blocks
+#: average every trajectory over the whole steady window and carry most of the information
+#: about a solver's steady state: their max |t| comes first.  The series get the mean of
+#: t² (diffuse shifts of many points), the overall max |t| catches a few outlying points.
 WEIGHTS = {"steady": 0.5, "max": 0.25, "time": 0.125, "arrival": 0.125}
+_GROUPS = (
+    ("steady", "max", ("steady_time", "steady_arrival")),
+    ("time", "mean", ("time",)),
+    ("arrival", "mean", ("arrival",)),
+)
 
 
-def _statistics(meta: list) -> tuple[list[str], list[np.ndarray], list[float]]:
-    """Names, column groups and weights of the statistics for the compared quantities."""
+def _statistics(meta: list) -> tuple[list[str], list[tuple[str, np.ndarray]], list[float]]:
+    """Names, (kind, column group) and weights of the statistics for the compared quantities."""
     fams = np.array([m[0] for m in meta])
     names, groups, weights = ["max|t|"], [], [WEIGHTS["max"]]
-    for key, members in (
-        ("steady", ("steady_time", "steady_arrival")),
-        ("time", ("time",)),
-        ("arrival", ("arrival",)),
-    ):
+    for key, kind, members in _GROUPS:
         idx = np.nonzero(np.isin(fams, members))[0] if fams.size else np.zeros(0, int)
         if idx.size:
-            names.append(f"mean t^2 ({key})")
-            groups.append(idx)
+            names.append(f"max|t| ({key})" if kind == "max" else f"mean t^2 ({key})")
+            groups.append((kind, idx))
             weights.append(WEIGHTS[key])
     total = sum(weights)
     return names, groups, [w / total for w in weights]
@@ -329,7 +344,7 @@ def fallback_test(result, refs: dict[str, FamilyReference], *, alpha: float = AL
     for fam, q, k in asm.meta:
         rec = asm.points[fam][q]
         z.append((rec["traj"][k] - rec["ref"][k]) / rec["err"][k])
-    z = np.asarray(z, dtype=float)
+    z = hall(np.asarray(z, dtype=float), np.concatenate(asm.skew) if asm.skew else 0.0)
     from scipy.stats import norm  # imported here: scipy.stats costs seconds at CLI start
 
     zc = float(norm.isf(alpha / (2 * max(z.size, 1))))

@@ -5,7 +5,7 @@ import pytest
 
 from trajmaser.agreement import compare_batches
 from trajmaser.batchmeans import BatchMeans, FamilyReference
-from trajmaser.signflip import flip_test
+from trajmaser.signflip import flip_test, hall
 
 B = 32
 
@@ -48,17 +48,47 @@ def test_a_shift_of_a_few_standard_errors_is_caught_and_named():
     assert rep["worst"]["quantity"] == "n" and rep["n_beyond"] > 0
 
 
-def test_sign_flip_p_values_are_uniform_for_symmetric_data():
+@pytest.mark.parametrize("kind", ["max", "mean"])
+def test_sign_flip_p_values_are_uniform_for_symmetric_data(kind):
     rng = np.random.default_rng(9)
     ps = [
-        flip_test(rng.standard_normal((B, 50)), [np.arange(50)], [0.5, 0.5], flips=400, seed=s)[
-            "p_value"
-        ]
+        flip_test(
+            rng.standard_normal((B, 50)), [(kind, np.arange(50))], [0.5, 0.5], flips=400, seed=s
+        )["p_value"]
         for s in range(120)
     ]
     from scipy.stats import kstest
 
     assert kstest(ps, "uniform").pvalue > 1e-3
+
+
+def test_hall_is_the_identity_at_c_zero_monotone_and_odd():
+    t = np.linspace(-8.0, 8.0, 161)
+    assert np.array_equal(hall(t, 0.0), t)
+    for c in (0.005, 0.02, -0.02):
+        h = hall(t, c)
+        assert np.all(np.diff(h) > 0)
+        assert np.allclose(hall(-t, -c), -h, rtol=0, atol=1e-12)
+
+
+def test_hall_restores_the_tails_of_a_skewed_bernoulli_batch_t():
+    """Batch t of a rare level (p = 0.07, 32 batches of 32): the plain t has a heavy left
+    tail; the corrected one has the two-sided tail of Student's t (31 dof) within 4 standard
+    errors of the count, where the plain one is far off."""
+    from scipy.stats import t as student
+
+    rng = np.random.default_rng(2026)
+    reps, m, p = 200_000, 32, 0.07
+    d = rng.binomial(m, p, size=(reps, B)) / m - p
+    sd = d.std(axis=1, ddof=1)
+    ok = sd > 0
+    t = np.sqrt(B) * d.mean(axis=1)[ok] / sd[ok]
+    c = (1 - 2 * p) / np.sqrt(p * (1 - p)) / (6 * np.sqrt(B * m))
+    for x in (3.0, 4.0):
+        expect = t.size * 2 * student.sf(x, B - 1)
+        tol = 4 * np.sqrt(expect)
+        assert abs(np.sum(np.abs(hall(t, c)) > x) - expect) < tol
+        assert np.sum(np.abs(t) > x) - expect > tol
 
 
 def _vacuum(value=0.0):
