@@ -186,7 +186,8 @@ BLOCK_PASSAGES = 100_000_000  # 1000 atoms x 100,000 trajectories
 
 def long_block_config(passages: int = BLOCK_PASSAGES) -> bytes:
     """`LONG_BLOCKS` blocks of ``passages`` atom passages each, one compiled call per block
-    (the default lasts 3 s or more even at the kernel's best speed, 3.4e7 passages/s)."""
+    (the default lasts about 2 s at 5e7 passages/s; ``test_interrupt`` sizes its blocks to the
+    machine)."""
     run = {
         **BASE["run"],
         "atoms": 1000,
