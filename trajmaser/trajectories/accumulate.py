@@ -130,7 +130,6 @@ def _popcount(typingctx, x):
     return sig, codegen
 
 
-#: Word slots of ``ClickBuffer.bits``.
 #: Rows of ``ClickBuffer.bits``.
 PREV_E, CUR_E, CUR_D = 0, 1, 2
 

@@ -164,7 +164,6 @@ def _flush(cb, word_e, word_d):
     """Store a full 64-atom word into the click buffer and count it (:func:`click_flush`)."""
     cb.bits[CUR_E] = word_e
     cb.bits[CUR_D] = word_d
-    cb.pos[0] = 63
     click_flush(cb)
 
 

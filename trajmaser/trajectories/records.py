@@ -23,11 +23,10 @@ from trajmaser.results import NBATCH, NLAG, Batches, Moments, Result
 
 NSUMS = 6
 #: Per-trajectory scalars (index into the kernels' ``tr`` array): the sums of x = ⟨n⟩ and
-#: y = ⟨n²⟩ over the steady probes (general path) and over the steady arrivals, the detected
-#: atoms found excited and all detected atoms of the steady window, and the largest photon
-#: number held in the window above the histogram (Fock path).
-TR_PROBE_X, TR_PROBE_Y, TR_ARR_X, TR_ARR_Y, TR_DET_E, TR_DET_ALL, TR_MAXN = range(7)
-TR_SIZE = 7
+#: y = ⟨n²⟩ over the steady probes (the probe estimator), and the largest photon number held
+#: in the window above the histogram (Fock path).
+TR_PROBE_X, TR_PROBE_Y, TR_MAXN = range(3)
+TR_SIZE = 3
 #: Why a kernel stopped early (``RawAccumulators.stop[0]``; ``stop[1]`` = the trajectory).
 STOP_NONE, STOP_CANCELLED, STOP_NONFINITE = 0, 1, 2
 
