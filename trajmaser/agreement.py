@@ -33,7 +33,6 @@ from trajmaser.batchmeans import (
 from trajmaser.signflip import FLIPS, critical_t, flip_test, hall
 
 ALPHA = 0.01
-QUANTITIES = ("n", "n2", "p")
 #: A quantity is compared when the skewness of its trajectory mean, |γ|/√ntraj, is at most
 #: this: γ the skewness of one sample under the reference p(n) at that point (Bernoulli for
 #: p(n); the trajectories' own p(n) for a reference without p(n)).

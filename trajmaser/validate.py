@@ -20,9 +20,9 @@ import numpy as np
 from trajmaser.agreement import ALPHA
 from trajmaser.batchmeans import FAMILIES, BatchMeans, batch_means_from_moments, batch_means_of
 from trajmaser.params import Model, RunParams
-from trajmaser.results import Result
+from trajmaser.results import NBATCH, Result
 
-BATCHES = 32
+BATCHES = NBATCH
 
 
 def batch_seeds(seed: int, batches: int) -> list[int]:
@@ -36,8 +36,8 @@ def run_batches(
 ) -> tuple[Result, dict[str, BatchMeans]]:
     """Run the trajectories of ``run`` and return the total and the per-batch means.
 
-    When results carry batch sums (``Result.batch_means``, NBATCH = 32 batches of
-    trajectories i mod 32) one run gives them directly (and is bitwise the run of
+    Results carry batch sums (``Result.batch_means``, NBATCH = 32 batches of trajectories
+    i mod 32), so with that many batches one run gives them directly (and is bitwise the run of
     ``trajmaser run``).  Otherwise, or for another number of batches, the
     ``run.ntraj`` trajectories are split into ``batches`` independent runs with seeds
     spawned from ``run.seed`` (:func:`batch_seeds`).
@@ -51,7 +51,7 @@ def run_batches(
 
     if run.ntraj < batches:
         raise ValueError(f"need ntraj >= {batches} (one trajectory per batch), got {run.ntraj}")
-    if batches == BATCHES and hasattr(Result, "batch_means"):  # results keep batch sums
+    if batches == BATCHES:  # results keep batch sums (NBATCH batches)
         res = simulate(model, run, map=map)
         found = batch_means_of(res)
         if found is not None:

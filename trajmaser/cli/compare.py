@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from trajmaser.cli.render import emit
 
 
@@ -24,7 +26,8 @@ def add_parser(sub) -> None:
         help="family-wise false-alarm level (default 0.01): with an exact reference the "
         "verdict says DISAGREE in about this fraction of runs",
     )
-    p.add_argument("--k", type=float, default=None, help=argparse_suppress())
+    # --k (|z| bound of earlier versions) is accepted and ignored
+    p.add_argument("--k", type=float, default=None, help=argparse.SUPPRESS)
     p.add_argument(
         "--reference",
         metavar="FILE",
@@ -39,12 +42,6 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--print-times", action="store_true", help="print the sample times (s) and exit")
     p.set_defaults(func=run)
-
-
-def argparse_suppress():
-    import argparse
-
-    return argparse.SUPPRESS  # --k (|z| bound of earlier versions) is accepted and ignored
 
 
 def run(args) -> int:

@@ -27,6 +27,7 @@ from scipy.linalg import expm, lu_factor, lu_solve
 from scipy.sparse.linalg import expm_multiply
 
 from trajmaser.dm.diagonal import initial_distribution, photon_stats
+from trajmaser.dm.photons import population_rows, tail
 from trajmaser.params import Model
 from trajmaser.rules import check_model
 
@@ -153,10 +154,6 @@ def _fixed_point(mat: np.ndarray, prob: _Problem) -> np.ndarray:
     return lu_solve(lu_factor(sys_), rhs)
 
 
-def _tail(p: np.ndarray) -> float:
-    return float(np.abs(p[-max(2, p.size // 10) :]).sum())
-
-
 def steady(
     model: Model,
     tol: float = 1e-12,
@@ -189,12 +186,12 @@ def steady(
         x = _fixed_point(mp.get("chain", mp["step"]), prob)
         p_arr = prob.distribution(x)
         p_time = prob.distribution(mp["occ"] @ x)
-        tail = max(_tail(p_arr), _tail(p_time))
-        if not grow or tail < tol:
+        top = max(tail(p_arr), tail(p_time))
+        if not grow or top < tol:
             break
         if nm >= nmax_limit:
             raise ValueError(
-                f"qutip reference: probability {tail:.3g} in the top levels at nmax = {nm} "
+                f"qutip reference: probability {top:.3g} in the top levels at nmax = {nm} "
                 f"(nmax_limit = {nmax_limit}); the full Liouvillian is meant for small fields"
             )
         nm = min(nmax_limit, int(1.5 * nm) + 1)
@@ -202,21 +199,8 @@ def steady(
     for key, p in (("arrival", p_arr), ("time", p_time)):
         out[key] = photon_stats(p, model.omega)
         out[key]["p"] = (p / p.sum()).tolist()
-    out["nmax"], out["tail"] = nm, tail
+    out["nmax"], out["tail"] = nm, top
     return out
-
-
-def _rows(ps: list[np.ndarray], nm: int) -> dict:
-    arr = np.array(ps)
-    n = np.arange(arr.shape[1], dtype=float)
-    m1 = arr @ n
-    return {
-        "n_mean": m1,
-        "n_var": arr @ (n * n) - m1 * m1,
-        "p": arr,
-        "nmax": nm,
-        "tail": max((_tail(p) for p in ps), default=0.0),
-    }
 
 
 def arrival_series(model: Model, indices: Sequence[int], nmax: int = 20) -> dict:
@@ -231,7 +215,7 @@ def arrival_series(model: Model, indices: Sequence[int], nmax: int = 20) -> dict
         while k < want:
             x, k = mp["step"] @ x, k + 1
         rec[int(want)] = prob.distribution(x)
-    return _rows([rec[int(i)] for i in idx], nmax)
+    return population_rows([rec[int(i)] for i in idx], nmax)
 
 
 def time_series(model: Model, times: Sequence[float], nmax: int = 20) -> dict:
@@ -265,7 +249,7 @@ def time_series(model: Model, times: Sequence[float], nmax: int = 20) -> dict:
         if model.statistics == "binomial":
             inside = model.p * inside + (1 - model.p) * (prob.gap(s)[0] @ x)
         rows[i] = prob.distribution(inside)
-    return _rows(rows, nmax)
+    return population_rows(rows, nmax)
 
 
 def cavity_qobj(state) -> qt.Qobj:
