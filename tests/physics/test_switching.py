@@ -230,9 +230,7 @@ def test_click_correlation_matches_the_trajectory_record():
     model = CLICK_CASES[2]  # poisson
     run = RunParams(atoms=300, ntraj=2000, samples=10, burn_in=100, seed=41, block_size=500,
                     detector_efficiency=0.6)  # fmt: skip
-    corr = simulate(model, run).summary()["clicks"].get("correlation")
-    if corr is None:
-        pytest.skip("this Result has no trajectory click correlations yet (kern's branch)")
+    corr = simulate(model, run).summary()["clicks"]["correlation"]
     ref = click_correlation(model, len(corr["lag"]), efficiency=run.detector_efficiency,
                             start=run.burn_in, window=run.atoms - run.burn_in)  # fmt: skip
     z = (np.array(corr["p_ee"]) - np.array(ref["p_ee"])) / np.array(corr["p_ee_err"])

@@ -65,8 +65,8 @@ def click_correlation(
         ``lag`` (list 1 … lags), ``p_ee`` (list), ``p_e`` (fraction of atoms found excited,
         stationary or over the window), ``efficiency``.
     """
-    from trajmaser import dm
     from trajmaser.dm.atomstats import conditional_maps, gap_map
+    from trajmaser.dm.switching import chain
 
     lags = int(lags)
     if lags < 1:
@@ -80,7 +80,7 @@ def click_correlation(
     if not model.is_diagonal:
         raise ValueError("click correlations need a diagonal model (no atom coherence, a "
                          "thermal, vacuum or Fock initial field)")  # fmt: skip
-    st = dm.steady(model, tol=tol, nmax=nmax)
+    st = chain(model, tol, nmax)[0]  # dm.steady(model, tol=tol, nmax=nmax), cached
     nm = st["nmax"]
     a_e, a_g = conditional_maps(model, nm)
     s_map, first = gap_map(model, nm)

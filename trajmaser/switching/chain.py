@@ -22,7 +22,7 @@ from numba import njit
 from trajmaser import pump
 from trajmaser.blocks import block_coeffs, jump_time, norm2, propagate
 from trajmaser.params import Model
-from trajmaser.trajectories.fock_interaction import fock_tables, jump
+from trajmaser.trajectories.fock_interaction import entry_probs, fock_tables, jump
 from trajmaser.trajectories.fock_time import gap_evolve
 
 __all__ = ["ChainArgs", "atom_step", "chain_args", "run_chain"]
@@ -77,11 +77,7 @@ def atom_step(n, pe, consts, tau, code, pars, tables, rng):
     if n < tables.shape[1]:
         pnj, qe = tables[k, n], tables[k + 1, n]
     else:
-        g, gamma, kappa, nbar_bath, detuning = consts
-        a, b, d = block_coeffs(m, g, gamma, kappa, nbar_bath, detuning)
-        ce1, cg1 = propagate(a, b, d, ce, cg, tau)
-        pnj = norm2(ce1, cg1)
-        qe = (ce1.real**2 + ce1.imag**2) / pnj
+        pnj, qe = entry_probs(m, ce, cg, consts, tau)
     if u < pnj:
         n = m if u < qe * pnj else m + 1
     else:
