@@ -30,6 +30,26 @@ kernel_step = njit(cache=True, _nrt=False)
 #: compile time (a call would pass the flattened tuples of arrays, hundreds of words).
 passage_step = njit(cache=True, _nrt=False, inline="always")
 
+PROBE = -1  # record kind of a steady-window probe time (sample times are kinds 0 … S−1)
+
+
+@kernel_step
+def draw_records(rng, plan, rec_t, rec_kind, probes):
+    """Record schedule of one trajectory into ``rec_t, rec_kind``; returns the number of
+    records: each sample time t_j (kind j), preceded, when ``probes`` and its stratum j is
+    steady, by one uniform probe time in the stratum (kind :data:`PROBE`)."""
+    nrec = 0
+    for j in range(plan.times.shape[0]):
+        if probes and j >= plan.first_steady_stratum:
+            width = plan.strata[j + 1] - plan.strata[j]
+            rec_t[nrec] = plan.strata[j] + rng.random() * width
+            rec_kind[nrec] = PROBE
+            nrec += 1
+        rec_t[nrec] = plan.times[j]
+        rec_kind[nrec] = j
+        nrec += 1
+    return nrec
+
 
 @kernel_step
 def add_pair(row, x, y):
@@ -215,3 +235,12 @@ def click_finish(raw, cb):
     add_pair(raw.clicks[6:], det_e, det_e * det_e)
     for j in range(NLAG):
         add_pair(raw.click_pairs[j], float(cb.xy[0, j]), float(cb.xy[1, j]))
+
+
+@passage_step
+def detect(cb, k, excited, eta, plan, rng):
+    """Detection of atom k, found ``excited`` or not, in the steady window (η thins the record
+    only) into the click buffer."""
+    if plan.burn_in <= k < plan.atoms:
+        detected = eta >= 1.0 or rng.random() < eta
+        click_push(cb, detected and excited, detected)

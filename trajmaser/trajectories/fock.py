@@ -39,8 +39,9 @@ from trajmaser.trajectories.accumulate import (
     add_pair_batched,
     click_buffer,
     click_finish,
-    click_push,
     click_reset,
+    detect,
+    draw_records,
     kernel_step,
     passage_step,
     record_arrival,
@@ -160,33 +161,7 @@ def _arrival(n, k, ja, b, plan, raw, tr, arrivals):
     return ja
 
 
-# ----------------------------------------------------------------- step: exit (detection)
-@passage_step
-def _exit(found_e, k, rng, par, plan, tr, cb):
-    """Detection of atom k (η thins the record only) into the click sums and correlations."""
-    if plan.burn_in <= k < plan.atoms:
-        detected = par.eta >= 1.0 or rng.random() < par.eta
-        click_push(cb, detected and found_e, detected)
-
-
 # ----------------------------------------------------------------- one trajectory
-@kernel_step
-def _schedule(rng, plan, sched, probes):
-    """Record times of one trajectory: the sample times, each preceded by one uniform probe
-    of its stratum when ``probes`` and the stratum is steady (kind −(j + 1))."""
-    rec_t, rec_kind = sched
-    times, strata = plan.times, plan.strata
-    r = 0
-    for j in range(times.shape[0]):
-        if probes and j >= plan.first_steady_stratum:
-            rec_t[r] = strata[j] + rng.random() * (strata[j + 1] - strata[j])
-            rec_kind[r] = -(j + 1)
-            r += 1
-        rec_t[r] = times[j]
-        rec_kind[r] = j
-        r += 1
-
-
 @kernel_step
 def _initial_photons(rng, par):
     """Photon number of the initial cavity (thermal draw, a table p(n) or a Fock state)."""
@@ -244,7 +219,7 @@ def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, arrivals, cb,
         if raw.stop[0] != STOP_NONE:
             return k
         t = t_arr + par.tau
-        _exit(found_e, k, rng, par, plan, tr, cb)
+        detect(cb, k, found_e, par.eta, plan, rng)
         k += 1
         slot, t_arr = next_arrival(code, slot, t_arr, pump_pars, rng)
 
@@ -336,7 +311,7 @@ def run_fock(ntraj, first_index, rng, par, plan, tables, raw, flag):
     nrec = nsamp + (nsamp - plan.first_steady_stratum if par.time_probes else 0)
     sched = (np.empty(nrec), np.empty(nrec, dtype=np.int64))
     if not par.time_probes:  # the sample times only, for all trajectories
-        _schedule(rng, plan, sched, par.time_probes)
+        draw_records(rng, plan, sched[0], sched[1], par.time_probes)
     tr = np.zeros(TR_SIZE)
     occ = np.zeros(raw.steady_time_hist.shape[0] + 1)
     arrivals = np.zeros(raw.steady_arrival_hist.shape[0] + 1, dtype=np.int64)
@@ -348,7 +323,7 @@ def run_fock(ntraj, first_index, rng, par, plan, tables, raw, flag):
             return
         b = (first_index + i) % NBATCH
         if par.time_probes:
-            _schedule(rng, plan, sched, par.time_probes)
+            draw_records(rng, plan, sched[0], sched[1], par.time_probes)
         n = _initial_photons(rng, par)
         tr[:] = 0.0
         occ[:] = 0.0

@@ -32,8 +32,9 @@ from trajmaser.trajectories.accumulate import (
     add_pair_batched,
     click_buffer,
     click_finish,
-    click_push,
     click_reset,
+    detect,
+    draw_records,
     kernel_step,
     passage_step,
 )
@@ -42,7 +43,6 @@ from trajmaser.trajectories.fock_interaction import SNAP
 from trajmaser.trajectories.general_steps import (
     CUT_MEAN,
     CUT_STATE,
-    PROBE,
     ST_ARRIVALS,
     ST_CODE,
     ST_TOP,
@@ -173,9 +173,7 @@ def exit_step(n2, n_e, v, k, rng, par, plan, cb):
     """Exit measurement of atom k in {e, g} with the uniform v (True: found excited); in the
     steady window, its detection (η thins the record only) into the clicks and correlations."""
     excited = v * n2 < n_e
-    if plan.burn_in <= k < plan.atoms:
-        detected = par.eta >= 1.0 or rng.random() < par.eta
-        click_push(cb, detected and excited, detected)
+    detect(cb, k, excited, par.eta, plan, rng)
     return excited
 
 
@@ -281,26 +279,6 @@ def trajectory(b, rng, par, plan, recs, raw, tr, cb, status, work, scratch, flag
 
 
 @kernel_step
-def draw_records(rng, plan, rec_t, rec_j):
-    """Record schedule of one trajectory into ``rec_t, rec_j``; returns the number of records.
-
-    Stratum j ≥ first steady stratum gets one uniform probe time (kind PROBE) before its
-    sample time t_j (kind j).
-    """
-    nrec = 0
-    for j in range(plan.times.shape[0]):
-        if j >= plan.first_steady_stratum:
-            width = plan.strata[j + 1] - plan.strata[j]
-            rec_t[nrec] = plan.strata[j] + rng.random() * width
-            rec_j[nrec] = PROBE
-            nrec += 1
-        rec_t[nrec] = plan.times[j]
-        rec_j[nrec] = j
-        nrec += 1
-    return nrec
-
-
-@kernel_step
 def initial_cavity(par, rng, cg):
     """The cavity at t = 0 into ``cg``; False if a thermal start drew a Fock state above nmax."""
     cg[:] = 0.0
@@ -350,7 +328,7 @@ def run_general(ntraj, first_index, rng, par, plan, raw, status, flag):
             raw.stop[0], raw.stop[1] = STOP_CANCELLED, i
             return
         b = (first_index + i) % NBATCH
-        recs = (rec_t, rec_j, draw_records(rng, plan, rec_t, rec_j))
+        recs = (rec_t, rec_j, draw_records(rng, plan, rec_t, rec_j, True))
         if not initial_cavity(par, rng, cg):
             status[ST_TOP] = 1.0
             status[ST_CODE], status[ST_TRAJ] = CUT_STATE, i

@@ -14,14 +14,13 @@ import math
 
 from trajmaser import blocks
 from trajmaser.trajectories.accumulate import (
+    PROBE,
     add_pair_batched,
     hist_add_dense,
     kernel_step,
     passage_step,
 )
 from trajmaser.trajectories.records import STOP_NONFINITE, TR_PROBE_X, TR_PROBE_Y
-
-PROBE = -1  # record kind of a steady-window probe time (sample times are kinds 0 … S−1)
 
 # Layout of the float64 ``status`` array of the cut-off bookkeeping (read by run_general_block).
 ST_CODE = 0  # OK, CUT_STATE or CUT_MEAN
