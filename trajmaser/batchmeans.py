@@ -56,6 +56,13 @@ class FamilyReference:
     label: np.ndarray | None = None
 
 
+def reference_from_rows(p_rows, label=None) -> FamilyReference:
+    """A :class:`FamilyReference` from p(n) rows (moments computed from the rows)."""
+    p = np.atleast_2d(np.asarray(p_rows, dtype=float))
+    lev = np.arange(p.shape[1], dtype=float)
+    return FamilyReference(n=p @ lev, n2=p @ (lev * lev), p=p, label=label)
+
+
 def batch_means_from_moments(moments: list) -> BatchMeans:
     """:class:`BatchMeans` from one :class:`~trajmaser.results.Moments` per batch."""
     count = np.array([m.count[0] for m in moments], dtype=float)

@@ -12,7 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from trajmaser.agreement import ALPHA, compare_batches, fallback_test
-from trajmaser.batchmeans import BatchMeans, FamilyReference, batch_means_of
+from trajmaser.batchmeans import (
+    BatchMeans,
+    FamilyReference,
+    batch_means_of,
+    reference_from_rows,
+)
 from trajmaser.references import TIME_RTOL
 
 __all__ = [
@@ -25,13 +30,6 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ references
-def reference_from_rows(p_rows, label=None) -> FamilyReference:
-    """A :class:`FamilyReference` from p(n) rows (moments computed from the rows)."""
-    p = np.atleast_2d(np.asarray(p_rows, dtype=float))
-    lev = np.arange(p.shape[1], dtype=float)
-    return FamilyReference(n=p @ lev, n2=p @ (lev * lev), p=p, label=label)
-
-
 STEADY_NMAX = 300
 """Largest Fock cut-off of the steady-state reference (beyond it: no steady families)."""
 

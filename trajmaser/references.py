@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trajmaser.batchmeans import FamilyReference
+from trajmaser.batchmeans import FamilyReference, reference_from_rows
 
 TIME_RTOL = 1e-9
 SUM_TOL = 1e-6
@@ -215,8 +215,7 @@ def load_reference(path: str | Path, times) -> FamilyReference:
     data = data[order]
     if head[1] != "n_mean":
         p = check_distributions(data[:, 1:], str(path), lambda i: _rows_text([order[i]], t_file))
-        lev = np.arange(p.shape[1], dtype=float)
-        return FamilyReference(n=p @ lev, n2=p @ (lev * lev), p=p, label=times)
+        return reference_from_rows(p, times)
     n = data[:, 1]
     if (n < 0).any():
         raise ValueError(f"{path}: {_rows_text(np.nonzero(n < 0)[0], times)} have n_mean < 0")
