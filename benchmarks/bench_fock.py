@@ -13,7 +13,8 @@ Three figures from one run, interleaved so that all see the same machine load:
 - a vectorised-numpy fast path (regular pumping, per-atom steady sums and histogram, but no
   jumps, no sample-time records and no detection).
 
-Rates are passages per CPU second (process time, so a shared machine's waiting does not count).
+Rates are passages per CPU second (process time, so a shared machine's waiting does not count);
+the ratio is given both as best kernel / best limit and as the median over back-to-back pairs.
 Usage: ``python benchmarks/bench_fock.py [--atoms 200000] [--ntraj 50] [--repeat 3]``.
 """
 
@@ -129,16 +130,23 @@ def main() -> None:
     args = parser.parse_args()
     model = paper_model()
     best = {"kernel": 0.0, "limit": 0.0, "numpy": 0.0}
+    pairs = []  # kernel / limit of back-to-back runs: steadier than best / best on a busy host
     for _ in range(args.repeat):  # interleaved, so all see the same machine load
         r, nbar = bench_kernel(model, args.atoms, args.ntraj)
+        lim = bench_limit(model, args.atoms, args.ntraj)
+        pairs.append(r / lim)
         best["kernel"] = max(best["kernel"], r)
-        best["limit"] = max(best["limit"], bench_limit(model, args.atoms, args.ntraj))
+        best["limit"] = max(best["limit"], lim)
         best["numpy"] = max(best["numpy"], bench_numpy(model, 2000, 5000))
     print(f"paper Fig. 3, Nex = 6500, pe = {model.pe:.6f}, steady n̄ (arrival) = {nbar:.4f}")
     print(f"Fock kernel (full, with records)   : {best['kernel'] / 1e6:8.2f} M passages/s")
     print(f"limit loop (draw, look-up, gap)    : {best['limit'] / 1e6:8.2f} M passages/s")
     print(f"numpy vectorised fast path (partial): {best['numpy'] / 1e6:7.2f} M passages/s")
     print(f"kernel / limit loop                : {best['kernel'] / best['limit']:8.1%}")
+    print(
+        f"  back-to-back pairs: median {np.median(pairs):.1%}, "
+        f"range {min(pairs):.1%} – {max(pairs):.1%} ({len(pairs)} pairs)"
+    )
     print(f"kernel / numpy                     : {best['kernel'] / best['numpy']:8.1f}")
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from trajmaser.params import ConfigError, Model, RunParams
-from trajmaser.pump import kernel_args
+from trajmaser.pump import get, kernel_args
 from trajmaser.results import Result
 from trajmaser.rules import check_model, check_run
 from trajmaser.trajectories import cancel
@@ -232,7 +232,10 @@ def _fock_block(
         float(model.nbar_bath),
         float(model.detuning),
     )
-    tables = passage_tables(max(levels, 64), float(model.pe), consts, float(model.tau))
+    pump = get(model.statistics)
+    slots = pump.slots(model.rate, pump.values(model.pump_values))
+    gap = slots[0] - model.tau if slots is not None and slots[1] == 1.0 else None  # all equal
+    tables = passage_tables(max(levels, 64), float(model.pe), consts, float(model.tau), gap)
     pump_args = kernel_args(model)  # (int code, float64 array): one compiled kernel for every run
     par = FockParams(
         pe=float(model.pe),

@@ -16,7 +16,11 @@ measurement).  Otherwise the exact slow path runs: the interaction is split at r
 (restarting the norm inversion after renormalising is exact) and at jumps
 (:mod:`~trajmaser.trajectories.fock_interaction`).  Runs of passages with no record, no
 window edge and no arrival record go through :mod:`~trajmaser.trajectories.fock_lane`, which
-makes those checks once per run instead of once per passage (bitwise the same results).
+makes those checks once per run instead of once per passage; inside the steady window it
+counts the table-decided passages per table index and adds their arrivals and occupation
+times (c·(τ − w), c·w) once per trajectory.  With regular pumping every gap has the same
+length, so the probability of no cavity event in it is read from a per-n table
+(``FockTables.stay``) instead of an exponential per gap, and the usual gap needs no call.
 
 The kernel is a numba loop over trajectories with a :class:`numpy.random.Generator` passed in;
 each passage runs the named steps gap → arrival records → interaction → exit (detection), and
@@ -55,7 +59,7 @@ from trajmaser.trajectories.fock_interaction import (
     interaction,
     passage_tables,
 )
-from trajmaser.trajectories.fock_lane import fock_lane, next_arrival
+from trajmaser.trajectories.fock_lane import fock_lane, fold_passes, next_arrival
 from trajmaser.trajectories.fock_time import gap_evolve, gap_timed, occupy, time_tables
 from trajmaser.trajectories.records import (
     STOP_CANCELLED,
@@ -175,7 +179,7 @@ def _initial_photons(rng, par):
 
 
 @kernel_step
-def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, arrivals, cb, flag):
+def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, arrivals, cb, passes, flag):
     """One trajectory from n photons: atoms arrive until every sample record is taken.
 
     Returns the number of atom passages; stops early with ``raw.stop[0]`` set when ``flag``
@@ -200,7 +204,7 @@ def _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, arrivals, cb,
                 t_rec = sched[0][ri] if ri < nrec else math.inf
                 n, k, t, t_arr, slot = fock_lane(n, k, k_lim, t, t_arr, slot, ri, t_rec, steady,
                                                  b, rng, par, plan, tables, sched, raw, tr, occ,
-                                                 arrivals, cb)  # fmt: skip
+                                                 arrivals, cb, passes)  # fmt: skip
                 if raw.stop[0] != STOP_NONE:
                     return k
         n, t, ri = _gap_records(n, t, t_arr, ri, b, rng, par, plan, sched, raw, tr, occ)
@@ -316,6 +320,7 @@ def run_fock(ntraj, first_index, rng, par, plan, tables, raw, flag):
     occ = np.zeros(raw.steady_time_hist.shape[0] + 1)
     arrivals = np.zeros(raw.steady_arrival_hist.shape[0] + 1, dtype=np.int64)
     cb = click_buffer()
+    passes = np.zeros(tables.u_nojump.shape[0], dtype=np.int64)
     for i in range(ntraj):
         if flag[0] != 0:
             raw.stop[0] = STOP_CANCELLED
@@ -329,7 +334,10 @@ def run_fock(ntraj, first_index, rng, par, plan, tables, raw, flag):
         occ[:] = 0.0
         arrivals[:] = 0
         click_reset(cb)
-        k = _trajectory(n, b, rng, par, plan, tables, sched, raw, tr, occ, arrivals, cb, flag)
+        k = _trajectory(
+            n, b, rng, par, plan, tables, sched, raw, tr, occ, arrivals, cb, passes, flag
+        )
+        fold_passes(passes, tables, par.tau, tr, occ, arrivals)
         if raw.stop[0] == STOP_NONE:
             _finish(b, k, par, plan, raw, tr, occ, arrivals, cb)
         if raw.stop[0] != STOP_NONE:

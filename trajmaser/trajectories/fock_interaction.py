@@ -27,7 +27,12 @@ from numba import njit
 
 from trajmaser.blocks import block_coeffs, jump_time, norm2, propagate
 from trajmaser.trajectories.accumulate import kernel_step, passage_step, record_mixture
-from trajmaser.trajectories.fock_time import integrate_w, occupy_block, time_tables
+from trajmaser.trajectories.fock_time import (
+    integrate_w,
+    occupy_block,
+    survival_table,
+    time_tables,
+)
 from trajmaser.trajectories.records import STOP_NONFINITE
 
 #: Relative tolerance within which two times count as equal (records vs arrivals, window
@@ -41,15 +46,22 @@ class FockTables(NamedTuple):
     ``u_nojump``: the uniform u (entry |e⟩ iff u < pe) gives no jump iff u < u_nojump;
     ``u_found``: and the atom leaves excited iff u < u_found; ``w_int``: ∫_0^τ w dt of the
     jump-free interaction (:func:`~trajmaser.trajectories.fock_time.time_tables`).
+    ``stay`` (index n): the probability of no cavity event in the gap from n photons when
+    every gap between an exit and the next arrival has the same length (regular pumping;
+    :func:`~trajmaser.trajectories.fock_time.survival_table`), else empty.
     """
 
     u_nojump: np.ndarray
     u_found: np.ndarray
     w_int: np.ndarray
+    stay: np.ndarray
 
 
-def passage_tables(size: int, pe: float, consts: tuple, tau: float) -> FockTables:
-    """The :class:`FockTables` for entry photon numbers n < size.
+def passage_tables(
+    size: int, pe: float, consts: tuple, tau: float, gap: float | None = None
+) -> FockTables:
+    """The :class:`FockTables` for entry photon numbers n < size; ``gap``: the length of every
+    gap between an exit and the next arrival if they are all equal, else None.
 
     For |e⟩ the passage's uniform u ∈ [0, pe) maps to u/pe, for |g⟩ u ∈ [pe, 1) to
     (u − pe)/(1 − pe); a threshold x on the mapped uniform is pe·x, resp. pe + (1 − pe)·x,
@@ -67,7 +79,8 @@ def passage_tables(size: int, pe: float, consts: tuple, tau: float) -> FockTable
     u_found[1::2] = pe + (1.0 - pe) * (qe_g * pnj_g)
     w_int[0::2] = np.clip(w_e, 0.0, tau)
     w_int[1::2] = np.clip(w_g, 0.0, tau)
-    return FockTables(u_nojump=u_nojump, u_found=u_found, w_int=w_int)
+    stay = np.zeros(0) if gap is None else survival_table(size, consts[2], consts[3], gap)
+    return FockTables(u_nojump=u_nojump, u_found=u_found, w_int=w_int, stay=stay)
 
 
 @kernel_step

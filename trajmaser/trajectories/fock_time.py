@@ -149,6 +149,25 @@ def occupy_block(m, span, w_int, tr, occ):
     occupy(m + 1, w_int, tr, occ)
 
 
+@passage_step
+def gap_rates(n, kappa, nbar_bath):
+    """(loss rate, total event rate) of an empty cavity holding n photons."""
+    down = kappa * (1.0 + nbar_bath) * n
+    return down, down + kappa * nbar_bath * (n + 1)
+
+
+@njit(cache=True)
+def survival_table(size, kappa, nbar_bath, gap):
+    """e^{−r(n)·gap} for n < size: the probability that an empty cavity holding n photons
+    meets no event (loss or gain, total rate r(n)) in a gap of that length; −1 where r(n) is
+    0 or not finite (:func:`gap_timed` and :func:`gap_evolve` draw nothing there)."""
+    stay = np.empty(size)
+    for n in range(size):
+        total = gap_rates(n, kappa, nbar_bath)[1]
+        stay[n] = math.exp(-total * gap) if 0.0 < total < math.inf else -1.0
+    return stay
+
+
 @kernel_step
 def gap_timed(n, dt, kappa, nbar_bath, rng, tr, occ):
     """Empty cavity over dt, all inside the window: events one by one, time at each n kept.
@@ -156,8 +175,7 @@ def gap_timed(n, dt, kappa, nbar_bath, rng, tr, occ):
     Returns the photon number at the end, or −1 if the jump rates are not finite.
     """
     while True:
-        down = kappa * (1.0 + nbar_bath) * n
-        total = down + kappa * nbar_bath * (n + 1)
+        down, total = gap_rates(n, kappa, nbar_bath)
         if not total < math.inf:
             return -1
         if total == 0.0:
@@ -169,13 +187,27 @@ def gap_timed(n, dt, kappa, nbar_bath, rng, tr, occ):
         if u < math.exp(-total * dt):
             occupy(n, dt, tr, occ)
             return n
-        w = min(-math.log(u) / total, dt)
-        occupy(n, w, tr, occ)
-        dt -= w
-        if nbar_bath == 0.0 or rng.random() * total < down:
-            n -= 1
-        else:
-            n += 1
+        n, dt = _gap_event(n, dt, u, down, total, nbar_bath, rng, tr, occ)
+
+
+@kernel_step
+def gap_timed_after(n, dt, u, kappa, nbar_bath, rng, tr, occ):
+    """:func:`gap_timed` whose first uniform u is drawn already and gave an event within dt
+    (u ≥ the survival e^{−r(n)·dt}, r(n) > 0 finite)."""
+    down, total = gap_rates(n, kappa, nbar_bath)
+    n, dt = _gap_event(n, dt, u, down, total, nbar_bath, rng, tr, occ)
+    return gap_timed(n, dt, kappa, nbar_bath, rng, tr, occ)
+
+
+@passage_step
+def _gap_event(n, dt, u, down, total, nbar_bath, rng, tr, occ):
+    """A timed gap's next event, at the wait w = −ln(u)/total within dt: the time w at n
+    kept, then a loss or a gain; returns (n, dt − w)."""
+    w = min(-math.log(u) / total, dt)
+    occupy(n, w, tr, occ)
+    if nbar_bath == 0.0 or rng.random() * total < down:
+        return n - 1, dt - w
+    return n + 1, dt - w
 
 
 @kernel_step
@@ -189,15 +221,7 @@ def gap_evolve(n, dt, kappa, nbar_bath, rng):
             return 0
         if rng.random() < math.exp(-kappa * n * dt):
             return n
-        # Binomial(n, p_loss) conditioned on at least one loss, drawn directly: the first
-        # photon lost (in any fixed order) is j with probability ∝ (1 − p_loss)^(j−1) p_loss,
-        # j = 1..n (inverse CDF), and each of the n − j after it is lost independently.
-        p_loss = -math.expm1(-kappa * dt)
-        some = -math.expm1(-kappa * n * dt)  # 1 − (1 − p_loss)^n
-        j = math.ceil(math.log1p(-rng.random() * some) / (-kappa * dt))
-        j = min(max(j, 1), n)
-        lost = 1 + (rng.binomial(n - j, p_loss) if j < n else 0)
-        return n - lost
+        return gap_losses(n, dt, kappa, rng)
     while True:
         down = kappa * (1.0 + nbar_bath) * n
         total = down + kappa * nbar_bath * (n + 1)
@@ -213,3 +237,19 @@ def gap_evolve(n, dt, kappa, nbar_bath, rng):
             n -= 1
         else:
             n += 1
+
+
+@kernel_step
+def gap_losses(n, dt, kappa, rng):
+    """Photons left of n > 0 after dt at zero temperature, given at least one was lost.
+
+    Binomial(n, p_loss) conditioned on at least one loss, drawn directly: the first photon
+    lost (in any fixed order) is j with probability ∝ (1 − p_loss)^(j−1) p_loss, j = 1..n
+    (inverse CDF), and each of the n − j after it is lost independently.
+    """
+    p_loss = -math.expm1(-kappa * dt)
+    some = -math.expm1(-kappa * n * dt)  # 1 − (1 − p_loss)^n
+    j = math.ceil(math.log1p(-rng.random() * some) / (-kappa * dt))
+    j = min(max(j, 1), n)
+    lost = 1 + (rng.binomial(n - j, p_loss) if j < n else 0)
+    return n - lost
