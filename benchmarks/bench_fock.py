@@ -3,13 +3,16 @@
 Paper parameters (Fig. 3, Nex = 6500): κ = 2π·50e9/2e10, g = π·50e3, γ = 2π·33.3, τ = 9.5 µs,
 regular pumping, star fuel N = 10, λ = 1 (Tq/Tb = 3.46693 at omega = 6, J = 0.8).
 
-Three figures from one run, interleaved so that all see the same machine load:
+Four figures from one run, interleaved so that all see the same machine load:
 
 - the kernel (``simulate_block``: records, steady blocks with exact time integrals, clicks,
   batches, jumps), half of each trajectory in the steady window;
 - the *limit loop*: per passage one uniform draw, a table look-up (entry state and exit
   measurement, no jumps) and an exact gap step, nothing recorded: what a passage cannot do
   without on this CPU;
+- the *tuned limit loop*: the same work with the kernel's own table tricks (thresholds on the
+  passage's uniform instead of a division, the regular gap's survival per n from a table,
+  unsigned indices), so that no part of the ratio comes from the plain loop being slower;
 - a vectorised-numpy fast path (regular pumping, per-atom steady sums and histogram, but no
   jumps, no sample-time records and no detection).
 
@@ -30,6 +33,7 @@ from numba import njit
 from trajmaser.params import Model, RunParams
 from trajmaser.trajectories import simulate_block
 from trajmaser.trajectories.fock import fock_tables
+from trajmaser.trajectories.fock_interaction import passage_tables
 
 
 def paper_model(nex: float = 6500.0) -> Model:
@@ -82,6 +86,37 @@ def _limit_loop(atoms, ntraj, rng, pe, pnj_e, qe_e, pnj_g, qe_g, kappa, gap):
     return total
 
 
+@njit(cache=True)
+def _limit_tuned(atoms, ntraj, rng, pe, u_found, stay):
+    """:func:`_limit_loop` with the kernel's tables: the same draws and, up to rounding in the
+    last place of a threshold, the same decisions."""
+    top = stay.shape[0] - 1
+    total = 0
+    for _ in range(ntraj):
+        n = 0
+        for _ in range(atoms):
+            u = rng.random()
+            excited = u < pe
+            m = n if excited else n - 1
+            n = m if u < u_found[np.uint64(2 * n + (0 if excited else 1))] else m + 1
+            if n > 0 and rng.random() >= stay[np.uint64(n)]:
+                n -= 1
+            n = min(n, top)
+            total += n
+    return total
+
+
+def bench_limit_tuned(model: Model, atoms: int, ntraj: int) -> float:
+    """Passages per CPU second of the tuned limit loop."""
+    consts = (model.g, model.gamma, model.kappa, 0.0, 0.0)
+    tables = passage_tables(64, model.pe, consts, model.tau, 1.0 / model.rate - model.tau)
+    args = (model.pe, tables.u_found, tables.stay)
+    _limit_tuned(10, 1, np.random.default_rng(0), *args)  # compile
+    t0 = time.process_time()
+    _limit_tuned(atoms, ntraj, np.random.default_rng(1), *args)
+    return atoms * ntraj / (time.process_time() - t0)
+
+
 def bench_limit(model: Model, atoms: int, ntraj: int) -> float:
     """Passages per CPU second of the limit loop."""
     tabs = fock_tables(64, model.g, model.gamma, model.kappa, 0.0, 0.0, model.tau)
@@ -129,24 +164,25 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="best of N (shared machines)")
     args = parser.parse_args()
     model = paper_model()
-    best = {"kernel": 0.0, "limit": 0.0, "numpy": 0.0}
-    pairs = []  # kernel / limit of back-to-back runs: steadier than best / best on a busy host
+    best = {"kernel": 0.0, "limit": 0.0, "tuned": 0.0, "numpy": 0.0}
+    pairs = {"limit": [], "tuned": []}  # kernel / limit of back-to-back runs (busy hosts)
     for _ in range(args.repeat):  # interleaved, so all see the same machine load
         r, nbar = bench_kernel(model, args.atoms, args.ntraj)
-        lim = bench_limit(model, args.atoms, args.ntraj)
-        pairs.append(r / lim)
         best["kernel"] = max(best["kernel"], r)
-        best["limit"] = max(best["limit"], lim)
+        for name, bench in (("limit", bench_limit), ("tuned", bench_limit_tuned)):
+            lim = bench(model, args.atoms, args.ntraj)
+            pairs[name].append(r / lim)
+            best[name] = max(best[name], lim)
         best["numpy"] = max(best["numpy"], bench_numpy(model, 2000, 5000))
     print(f"paper Fig. 3, Nex = 6500, pe = {model.pe:.6f}, steady n̄ (arrival) = {nbar:.4f}")
     print(f"Fock kernel (full, with records)   : {best['kernel'] / 1e6:8.2f} M passages/s")
     print(f"limit loop (draw, look-up, gap)    : {best['limit'] / 1e6:8.2f} M passages/s")
+    print(f"tuned limit loop (kernel's tables) : {best['tuned'] / 1e6:8.2f} M passages/s")
     print(f"numpy vectorised fast path (partial): {best['numpy'] / 1e6:7.2f} M passages/s")
-    print(f"kernel / limit loop                : {best['kernel'] / best['limit']:8.1%}")
-    print(
-        f"  back-to-back pairs: median {np.median(pairs):.1%}, "
-        f"range {min(pairs):.1%} – {max(pairs):.1%} ({len(pairs)} pairs)"
-    )
+    for name, label in (("limit", "limit loop      "), ("tuned", "tuned limit loop")):
+        p = pairs[name]
+        print(f"kernel / {label}          : {best['kernel'] / best[name]:8.1%}")
+        print(f"  back-to-back pairs: median {np.median(p):.1%}, range {min(p):.1%} – {max(p):.1%}")
     print(f"kernel / numpy                     : {best['kernel'] / best['numpy']:8.1f}")
 
 

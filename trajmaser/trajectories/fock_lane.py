@@ -107,9 +107,9 @@ def _inside(n, k, k_lim, t, t_arr, slot, ri, h_exit, h_arr, b, rng, par, plan, t
         if t_arr > t:  # the gap
             if n == 0 and no_bath:
                 o0 += t_arr - t
-            elif n < stay.shape[0] and stay[n] >= 0.0:  # the survival from the table
+            elif n < stay.shape[0] and stay[np.uint64(n)] >= 0.0:  # survival from the table
                 u = rng.random()
-                if u < stay[n]:  # no event: the usual gap, without a call
+                if u < stay[np.uint64(n)]:  # no event: the usual gap, without a call
                     if n == 0:
                         o0 += t_arr - t
                     else:
@@ -127,9 +127,10 @@ def _inside(n, k, k_lim, t, t_arr, slot, ri, h_exit, h_arr, b, rng, par, plan, t
         u = rng.random()
         excited = u < pe
         i = 2 * n + (0 if excited else 1)
-        if i < size2 and u < u_nojump[i]:  # no jump: the tables decide
-            passes[i] += 1
-            found_e = u < u_found[i]
+        j = np.uint64(i)  # (i ≥ 0: an unsigned index needs no negative-index wrap)
+        if i < size2 and u < u_nojump[j]:  # no jump: the tables decide
+            passes[j] += 1
+            found_e = u < u_found[j]
             m = n if excited else n - 1
             n = m if found_e else m + 1
         else:
@@ -221,7 +222,7 @@ def _outside(n, k, k_lim, t, t_arr, slot, ri, h, b, rng, par, plan, tables, sche
         if t_exit > h or (arr_check and t_arr * (1.0 + SNAP) >= h):
             break
         if no_bath and 0 < n < stay.shape[0] and t_arr > t:  # the survival from the table
-            if rng.random() >= stay[n]:
+            if rng.random() >= stay[np.uint64(n)]:
                 n = gap_losses(n, t_arr - t, kappa, rng)
         elif n > 0 or not no_bath:  # (an empty cavity stays empty: no call)
             n = gap_evolve(n, t_arr - t, kappa, nbar_bath, rng)
@@ -230,9 +231,10 @@ def _outside(n, k, k_lim, t, t_arr, slot, ri, h, b, rng, par, plan, tables, sche
         u = rng.random()
         excited = u < pe
         i = 2 * n + (0 if excited else 1)
-        if i < size2 and u < u_nojump[i]:  # no jump: the tables decide
+        j = np.uint64(i)  # (i ≥ 0: an unsigned index needs no negative-index wrap)
+        if i < size2 and u < u_nojump[j]:  # no jump: the tables decide
             m = n if excited else n - 1
-            n = m if u < u_found[i] else m + 1
+            n = m if u < u_found[j] else m + 1
         else:
             n, _, _ = interaction_exact(
                 n, u, excited, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr, occ
