@@ -247,17 +247,30 @@ def interaction_exact(n, u, excited, t_arr, ri, b, rng, par, plan, tables, sched
 
 
 @passage_step
+def table_decision(n, u, pe, tables):
+    """What the tables say of a passage from n photons with uniform u.
+
+    Returns ``(excited, i, decided)``: the atom enters |e⟩ iff u < pe, i = 2n + (0 | 1) is
+    its table index, and the tables decide the passage (no jump; the exit measurement is then
+    u < u_found[i]) when n is within them and u < u_nojump[i].
+    """
+    excited = u < pe
+    i = 2 * n + (0 if excited else 1)
+    # (i ≥ 0: the unsigned index needs no negative-index wrap check)
+    return excited, i, i < tables.u_nojump.shape[0] and u < tables.u_nojump[np.uint64(i)]
+
+
+@passage_step
 def interaction(n, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr, occ):
     """Atom entering at ``t_arr`` with the cavity in |n⟩, up to its exit measurement.
 
     Returns ``(n_after, found_excited, ri)``.
     """
     u = rng.random()
-    excited = u < par.pe
-    i = 2 * n + (0 if excited else 1)
+    excited, i, decided = table_decision(n, u, par.pe, tables)
     rec_t = sched[0]
     no_record = ri >= rec_t.shape[0] or rec_t[ri] >= t_arr + par.tau
-    if no_record and i < tables.u_nojump.shape[0] and u < tables.u_nojump[i]:
+    if no_record and decided:
         # no record inside and no jump: entry block m, exit measurement from the same u
         found_e = u < tables.u_found[i]
         m = n if excited else n - 1

@@ -30,7 +30,7 @@ from trajmaser.trajectories.accumulate import (
     kernel_step,
     passage_step,
 )
-from trajmaser.trajectories.fock_interaction import SNAP, interaction_exact
+from trajmaser.trajectories.fock_interaction import SNAP, interaction_exact, table_decision
 from trajmaser.trajectories.fock_time import (
     gap_evolve,
     gap_losses,
@@ -93,8 +93,7 @@ def _inside(n, k, k_lim, t, t_arr, slot, ri, h_exit, h_arr, b, rng, par, plan, t
     code, pump_pars = par.pump
     kappa, nbar_bath = par.consts[2], par.consts[3]
     tau, pe, eta = par.tau, par.pe, par.eta
-    u_nojump, u_found, stay = tables.u_nojump, tables.u_found, tables.stay
-    size2 = u_nojump.shape[0]
+    stay = tables.stay
     top = arrivals.shape[0] - 1
     no_bath = nbar_bath == 0.0
     perfect = eta >= 1.0
@@ -125,12 +124,11 @@ def _inside(n, k, k_lim, t, t_arr, slot, ri, h_exit, h_arr, b, rng, par, plan, t
             if n < 0:
                 break
         u = rng.random()
-        excited = u < pe
-        i = 2 * n + (0 if excited else 1)
-        j = np.uint64(i)  # (i ≥ 0: an unsigned index needs no negative-index wrap)
-        if i < size2 and u < u_nojump[j]:  # no jump: the tables decide
+        excited, i, decided = table_decision(n, u, pe, tables)
+        if decided:  # no jump: the tables decide
+            j = np.uint64(i)
             passes[j] += 1
-            found_e = u < u_found[j]
+            found_e = u < tables.u_found[j]
             m = n if excited else n - 1
             n = m if found_e else m + 1
         else:
@@ -212,8 +210,7 @@ def _outside(n, k, k_lim, t, t_arr, slot, ri, h, b, rng, par, plan, tables, sche
     code, pump_pars = par.pump
     kappa, nbar_bath = par.consts[2], par.consts[3]
     tau, pe = par.tau, par.pe
-    u_nojump, u_found, stay = tables.u_nojump, tables.u_found, tables.stay
-    size2 = u_nojump.shape[0]
+    stay = tables.stay
     no_bath = nbar_bath == 0.0
     # t_exit ≤ h implies t_arr·(1 + SNAP) < h when τ is not below a few ulps of h
     arr_check = not tau > 1e-12 * h
@@ -229,12 +226,10 @@ def _outside(n, k, k_lim, t, t_arr, slot, ri, h, b, rng, par, plan, tables, sche
             if n < 0:
                 break
         u = rng.random()
-        excited = u < pe
-        i = 2 * n + (0 if excited else 1)
-        j = np.uint64(i)  # (i ≥ 0: an unsigned index needs no negative-index wrap)
-        if i < size2 and u < u_nojump[j]:  # no jump: the tables decide
+        excited, i, decided = table_decision(n, u, pe, tables)
+        if decided:  # no jump: the tables decide
             m = n if excited else n - 1
-            n = m if u < u_found[j] else m + 1
+            n = m if u < tables.u_found[np.uint64(i)] else m + 1
         else:
             n, _, _ = interaction_exact(
                 n, u, excited, t_arr, ri, b, rng, par, plan, tables, sched, raw, tr, occ
