@@ -12,6 +12,7 @@ import math
 import time
 from dataclasses import replace
 
+import cases
 import pytest
 
 from trajmaser import dm
@@ -22,23 +23,13 @@ from trajmaser.params import ConfigError, InitialField, initial_nbar
 from trajmaser.rules import MAX_INITIAL_PHOTONS, MAX_SPINS
 from trajmaser.run import estimate as est_mod
 
-PAPER = {
-    "fuel": {"model": "star", "N": 10, "omega": 6.0, "J": 0.8, "lam": 1.0},
-    "cavity": {
-        "Omega": 2 * math.pi * 50e9,
-        "Q": 2e10,
-        "g": math.pi * 50e3,
-        "gamma": 2 * math.pi * 33.3,
-        "tau": 9.5e-6,
-    },
-    "pump": {"statistics": "regular", "Nex": 6500},
-    "run": {"atoms": 20, "ntraj": 20, "samples": 5, "burn_in": 10, "seed": 1},
-}
+RUN = {"atoms": 20, "ntraj": 20, "samples": 5, "burn_in": 10, "seed": 1}
 
 
 def raw(**tables) -> dict:
-    """PAPER with ``section={key: value}`` changes; a non-dict replaces the whole entry."""
-    out = {k: dict(v) for k, v in PAPER.items()}
+    """The paper's configuration (`cases.paper_raw`) with RUN and ``section={key: value}``
+    changes; a non-dict replaces the whole entry."""
+    out = cases.paper_raw(RUN)
     for sec, changes in tables.items():
         if isinstance(changes, dict):
             out.setdefault(sec, {}).update(changes)
